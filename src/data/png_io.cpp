@@ -1,0 +1,69 @@
+// PNG reading and writing with libpng's simplified API (png_image_*), which handles every
+// colour type and bit depth for us and reports errors as text instead of longjmp.
+#include "data/png_io.h"
+
+#include <png.h>
+
+#include <cstring>
+
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace k2k {
+
+Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name) {
+    png_image img;
+    std::memset(&img, 0, sizeof(img));
+    img.version = PNG_IMAGE_VERSION;
+    if (size < 8 || png_sig_cmp(data, 0, 8) != 0) throw Error(name + ": not a PNG file (bad signature)");
+    if (!png_image_begin_read_from_memory(&img, data, size))
+        throw Error(name + ": malformed PNG (" + img.message + ")");
+    img.format = PNG_FORMAT_GRAY;
+    Image out(int(img.width), int(img.height));
+    if (!png_image_finish_read(&img, nullptr, out.pixels.data(), 0, nullptr)) {
+        std::string msg = img.message;
+        png_image_free(&img);
+        throw Error(name + ": malformed PNG (" + msg + ")");
+    }
+    return out;
+}
+
+Image read_png_gray(const std::string& path) {
+    std::vector<uint8_t> bytes = read_file_bytes(path);
+    return decode_png_gray(bytes.data(), bytes.size(), path);
+}
+
+namespace {
+
+void write_png_any(const std::string& path, int width, int height, uint32_t format, const uint8_t* pixels) {
+    if (width <= 0 || height <= 0) throw Error(path + ": cannot write an empty image");
+    png_image img;
+    std::memset(&img, 0, sizeof(img));
+    img.version = PNG_IMAGE_VERSION;
+    img.width = png_uint_32(width);
+    img.height = png_uint_32(height);
+    img.format = format;
+    png_alloc_size_t size = 0;
+    if (!png_image_write_to_memory(&img, nullptr, &size, 0, pixels, 0, nullptr))
+        throw Error(path + ": PNG encoding failed (" + img.message + ")");
+    std::string bytes(size, '\0');
+    if (!png_image_write_to_memory(&img, bytes.data(), &size, 0, pixels, 0, nullptr))
+        throw Error(path + ": PNG encoding failed (" + img.message + ")");
+    bytes.resize(size);
+    write_file_atomic(path, bytes);
+}
+
+}  // namespace
+
+void write_png_gray(const std::string& path, const Image& image) {
+    if (image.pixels.size() != size_t(image.width) * size_t(image.height))
+        throw Error(path + ": image buffer does not match its size");
+    write_png_any(path, image.width, image.height, PNG_FORMAT_GRAY, image.pixels.data());
+}
+
+void write_png_rgb(const std::string& path, int width, int height, const std::vector<uint8_t>& rgb) {
+    if (rgb.size() != size_t(width) * size_t(height) * 3) throw Error(path + ": RGB buffer does not match its size");
+    write_png_any(path, width, height, PNG_FORMAT_RGB, rgb.data());
+}
+
+}  // namespace k2k

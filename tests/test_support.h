@@ -1,0 +1,27 @@
+// Helpers shared by the tests: where the real data is, and skipping when it is absent.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+namespace k2k::test {
+
+// ../shared/data (or $K2K_SHARED_DATA); empty string when the folder does not exist.
+std::string shared_data_dir();
+// Folder of small fixtures we wrote ourselves (tests/fixtures).
+std::string fixtures_dir();
+// A fresh empty temporary folder for one test.
+std::string make_temp_dir(const std::string& tag);
+
+}  // namespace k2k::test
+
+// Skips the current test with a message when ../shared/data/<sub> is absent.
+#define K2K_REQUIRE_SHARED_DATA(sub)                                                        \
+    do {                                                                                    \
+        if (k2k::test::shared_data_dir().empty() ||                                         \
+            !std::filesystem::exists(k2k::test::shared_data_dir() + "/" + (sub)))           \
+            GTEST_SKIP() << "real data " << (sub) << " not found under ../shared/data "     \
+                         << "(set K2K_SHARED_DATA to run this test)";                       \
+    } while (0)
