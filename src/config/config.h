@@ -1,0 +1,111 @@
+// Experiment configuration: one YAML file per experiment, one section per pipeline stage.
+// Every key is one field below with its default and a one-line doc; `k2k config docs` prints them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace k2k {
+
+struct DataConfig {
+    std::string cache = "data/k2k.cache";        // dataset cache written by `k2k data prepare`
+    std::string kanjivg = "data/kanjivg/kanji";  // KanjiVG SVG folder (used when the cache is missing)
+    std::string kkanji = "data/kkanji2";         // Kuzushiji-Kanji kkanji2 folder (used when the cache is missing)
+    double val_ratio = 0.05;                     // fraction of items in the validation split
+    double test_ratio = 0.10;                    // fraction of items in the test split (never trained on)
+    int64_t max_modern_chars = 0;                // use at most this many KanjiVG characters (0 = all)
+    int64_t max_old_classes = 0;                 // use at most this many Kuzushiji classes (0 = all)
+    bool kanjivg_variants = false;               // also train on KanjiVG variant files (-Kaisho, ...)
+};
+
+struct VaeConfig {
+    int64_t z_size = 64;            // latent size
+    double kl_tolerance = 0.5;      // free bits: KL floored at kl_tolerance * z_size nats per example
+    std::string loss = "bce";       // reconstruction loss: bce | l2
+    int64_t batch_size = 50;        // images per step
+    int64_t steps = 2000;           // training steps
+    double lr = 1e-3;               // Adam learning rate
+    double grad_clip = 0.0;         // clip gradient norm at this value (0 = off)
+    bool augment = true;            // random resize to [augment_min_size, augment_max_size] + random placement
+    int64_t augment_min_size = 48;  // smallest random size of the augmented image (pixels)
+    int64_t augment_max_size = 64;  // largest random size of the augmented image (pixels)
+    int64_t eval_every = 250;       // steps between validation passes and checkpoints
+    int64_t eval_batches = 4;       // validation batches per pass
+};
+
+struct MdnConfig {
+    std::vector<int64_t> hidden = {512, 512};  // hidden layer widths (paper: 2 layers; reference 3 x 1024)
+    int64_t num_mixtures = 5;                  // Gaussian components (per latent dimension for per_dim)
+    std::string mode = "per_dim";              // per_dim (independent 1-D mixtures) | diag (mixture over the vector)
+    int64_t batch_size = 256;                  // pairs per step
+    int64_t steps = 3000;                      // training steps
+    double lr = 1e-3;                          // Adam learning rate
+    double grad_clip = 0.0;                    // clip gradient norm (0 = off)
+    bool sample_z_old = true;                  // train on z_old ~ q(z|x_old) samples (true) or its mean
+    bool sample_z_new = false;                 // target z_new ~ q(z|x_new) samples (true) or its mean
+    int64_t eval_every = 500;                  // steps between validation passes and checkpoints
+};
+
+struct SketchConfig {
+    int64_t hidden_size = 512;              // decoder LSTM width (magenta 512; reference 1024)
+    int64_t num_layers = 1;                 // stacked decoder layers (reference 3)
+    std::string cell = "lstm";              // lstm | layer_norm | hyper
+    int64_t num_mixtures = 20;              // GMM components of the offset distribution
+    std::string output = "bivariate";       // bivariate (magenta) | per_axis (kanji2kanji)
+    double recurrent_dropout_keep = 1.0;    // keep probability of recurrent dropout (1 = off)
+    double rdp_epsilon = 2.0;               // RDP simplification epsilon in KanjiVG units (0..109 canvas)
+    int64_t max_seq_len = 100;              // longest stroke-3 sequence used (longer ones are skipped)
+    std::string start_token = "pen_down";   // pen_down [0,0,1,0,0] (magenta) | pen_up [0,0,0,1,0] (kanji2kanji)
+    int64_t batch_size = 64;                // sketches per step
+    int64_t steps = 3000;                   // training steps
+    double lr = 1e-3;                       // initial Adam learning rate
+    double lr_decay = 0.9999;               // lr = max(lr * lr_decay^step, min_lr)
+    double min_lr = 1e-5;                   // learning-rate floor
+    double grad_clip = 1.0;                 // clip gradient norm (0 = off)
+    bool finetune_encoder = true;           // fine-tune the modern VAE encoder through the stroke loss
+    double kl_tolerance = 0.2;              // KL term floor (mean over dims and batch, nats)
+    double kl_weight = 0.5;                 // final KL weight w_max
+    double kl_weight_start = 0.01;          // initial KL weight
+    double kl_decay = 0.99995;              // w = w_max - (w_max - w_start) * kl_decay^step
+    double mdn_fraction = 0.5;              // share of overlapping characters conditioned on MDN(z_old) instead of z_new
+    double mdn_temperature = 0.25;          // temperature on pi when sampling z~_new from the MDN in training
+    double augment_scale = 0.15;            // per-axis random scale in [1-s, 1+s]
+    double augment_drop = 0.1;              // probability of dropping a point inside a stroke
+    int64_t eval_every = 250;               // steps between validation passes and checkpoints
+    int64_t eval_batches = 4;               // validation batches per pass
+};
+
+struct GenerateConfig {
+    int64_t samples = 4;             // stroke samples (and MDN draws) per input
+    double temperature = 0.15;       // Sketch-RNN sampling temperature
+    double mdn_temperature = 0.25;   // MDN temperature on pi
+    bool mdn_mode = true;            // use the chosen MDN component's mean (no noise), as the reference
+    int64_t max_len = 130;           // longest stroke sample
+};
+
+struct Config {
+    std::string name = "default";    // experiment name
+    std::string run_dir = "runs/default";  // run folder: checkpoints, metrics, resolved config
+    int64_t seed = 1;                // random seed of every stage
+    std::string device = "auto";     // cpu | cuda | auto
+    int64_t log_every = 50;          // steps between progress lines when not on a TTY
+    DataConfig data;
+    VaeConfig vae_new;
+    VaeConfig vae_old;
+    MdnConfig mdn;
+    SketchConfig sketch;
+    GenerateConfig generate;
+};
+
+// Reads a YAML config; missing keys keep their defaults. Throws k2k::Error naming the file, the
+// key (dotted, e.g. `sketch.hidden_size`), the line, and what was expected, for unknown keys,
+// wrong types and out-of-range values.
+Config load_config(const std::string& path);
+Config parse_config(const std::string& yaml_text, const std::string& name);
+// The resolved config as YAML (every key, with its doc as a comment); parse_config reads it back.
+std::string dump_config(const Config& config);
+// Markdown reference of every key: section, key, type, default, range/choices, doc.
+std::string config_reference();
+
+}  // namespace k2k

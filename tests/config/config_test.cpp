@@ -1,0 +1,114 @@
+// Tests of the YAML config: defaults, round trip of the resolved config, and the exact text of
+// every kind of validation error.
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "util/error.h"
+
+namespace k2k {
+namespace {
+
+std::string error_of(const std::string& yaml) {
+    try {
+        parse_config(yaml, "x.yaml");
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(Config, EmptyFileGivesDefaults) {
+    Config c = parse_config("", "empty.yaml");
+    EXPECT_EQ(c.vae_new.z_size, 64);
+    EXPECT_EQ(c.mdn.mode, "per_dim");
+    EXPECT_EQ(c.sketch.cell, "lstm");
+    EXPECT_EQ(c.device, "auto");
+}
+
+TEST(Config, ReadsValuesOfEveryType) {
+    Config c = parse_config(
+        "run_dir: runs/x\nseed: 7\nvae_old:\n  kl_tolerance: 0.25\n  augment: false\n"
+        "mdn:\n  hidden: [64, 32, 16]\n  mode: diag\nsketch:\n  cell: hyper\n",
+        "x.yaml");
+    EXPECT_EQ(c.run_dir, "runs/x");
+    EXPECT_EQ(c.seed, 7);
+    EXPECT_DOUBLE_EQ(c.vae_old.kl_tolerance, 0.25);
+    EXPECT_FALSE(c.vae_old.augment);
+    EXPECT_TRUE(c.vae_new.augment);
+    EXPECT_EQ(c.mdn.hidden, (std::vector<int64_t>{64, 32, 16}));
+    EXPECT_EQ(c.mdn.mode, "diag");
+    EXPECT_EQ(c.sketch.cell, "hyper");
+}
+
+TEST(Config, DumpReadsBackToTheSameConfig) {
+    Config c = parse_config("name: \"a: b\"\nsketch:\n  lr: 0.0003\n  steps: 12\nmdn:\n  hidden: [8]\n", "x.yaml");
+    std::string dumped = dump_config(c);
+    Config back = parse_config(dumped, "dumped.yaml");
+    EXPECT_EQ(dump_config(back), dumped);
+    EXPECT_EQ(back.name, "a: b");
+    EXPECT_DOUBLE_EQ(back.sketch.lr, 0.0003);
+    EXPECT_EQ(back.mdn.hidden, std::vector<int64_t>{8});
+}
+
+TEST(Config, UnknownKeysAreErrors) {
+    EXPECT_EQ(error_of("sketch:\n  hiden_size: 3\n"),
+              "x.yaml:2: unknown key 'sketch.hiden_size' (known keys of sketch: hidden_size, num_layers, cell, "
+              "num_mixtures, output, recurrent_dropout_keep, rdp_epsilon, max_seq_len, start_token, batch_size, "
+              "steps, lr, lr_decay, min_lr, grad_clip, finetune_encoder, kl_tolerance, kl_weight, kl_weight_start, "
+              "kl_decay, mdn_fraction, mdn_temperature, augment_scale, augment_drop, eval_every, eval_batches)");
+    EXPECT_EQ(error_of("seed: 1\nskech: {}\n"),
+              "x.yaml:2: unknown key 'skech' (known top-level keys: name, run_dir, seed, device, log_every, data, "
+              "generate, mdn, sketch, vae_new, vae_old)");
+}
+
+TEST(Config, WrongTypesAreErrors) {
+    EXPECT_EQ(error_of("vae_new:\n  steps: many\n"), "x.yaml:2: vae_new.steps: expected an integer, got 'many'");
+    EXPECT_EQ(error_of("vae_new:\n  lr: fast\n"), "x.yaml:2: vae_new.lr: expected a number, got 'fast'");
+    EXPECT_EQ(error_of("vae_new:\n  augment: maybe\n"), "x.yaml:2: vae_new.augment: expected true or false, got 'maybe'");
+    EXPECT_EQ(error_of("mdn:\n  hidden: 5\n"), "x.yaml:2: mdn.hidden: expected a non-empty list of integers, e.g. [512, 512]");
+    EXPECT_EQ(error_of("mdn: 3\n"), "x.yaml:1: mdn: expected a mapping of keys");
+}
+
+TEST(Config, OutOfRangeValuesAreErrors) {
+    EXPECT_EQ(error_of("vae_new:\n  z_size: 0\n"), "x.yaml:2: vae_new.z_size: expected an integer in [1, 4096], got 0");
+    EXPECT_EQ(error_of("sketch:\n  recurrent_dropout_keep: 1.5\n"),
+              "x.yaml:2: sketch.recurrent_dropout_keep: expected a number in [0.01, 1.0], got 1.5");
+    EXPECT_EQ(error_of("device: tpu\n"), "x.yaml:1: device: expected one of cpu, cuda, auto, got 'tpu'");
+    EXPECT_EQ(error_of("vae_old:\n  augment_min_size: 60\n  augment_max_size: 50\n"),
+              "x.yaml: vae_old.augment_min_size (60) must not exceed vae_old.augment_max_size (50)");
+}
+
+TEST(Config, MalformedYamlNamesFileAndLine) {
+    std::string e = error_of("sketch:\n  lr: [1, 2\n");
+    EXPECT_EQ(e.rfind("x.yaml:", 0), 0u) << e;
+    EXPECT_NE(e.find("malformed YAML"), std::string::npos) << e;
+}
+
+TEST(Config, MissingFileIsAnError) {
+    try {
+        load_config("/nonexistent/k2k.yaml");
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("/nonexistent/k2k.yaml: cannot open", 0), 0u) << e.what();
+    }
+}
+
+TEST(Config, ShippedConfigsParse) {
+    for (const char* name : {"smoke", "quick", "paper"}) {
+        std::string path = std::string(K2K_SOURCE_DIR) + "/configs/" + name + ".yaml";
+        if (!std::filesystem::exists(path)) continue;
+        EXPECT_NO_THROW(load_config(path)) << path;
+    }
+}
+
+TEST(Config, ReferenceListsEveryKey) {
+    std::string ref = config_reference();
+    EXPECT_NE(ref.find("| `hidden_size` | integer | 512 |"), std::string::npos);
+    EXPECT_NE(ref.find("### `mdn`"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace k2k
