@@ -33,11 +33,12 @@ void save_archive(const std::string& path, const std::function<void(torch::seria
     }
 }
 
-void load_archive(const std::string& path, const std::function<void(torch::serialize::InputArchive&)>& read) {
+void load_archive(const std::string& path, const std::function<void(torch::serialize::InputArchive&)>& read,
+                  c10::optional<torch::Device> device) {
     if (!std::filesystem::exists(path)) throw Error(path + ": checkpoint not found");
     torch::serialize::InputArchive archive;
     try {
-        archive.load_from(path);
+        archive.load_from(path, device);
     } catch (const c10::Error& e) {
         std::string why = e.what_without_backtrace();
         why = why.substr(0, why.find('\n'));
@@ -50,6 +51,42 @@ void load_archive(const std::string& path, const std::function<void(torch::seria
         why = why.substr(0, why.find('\n'));
         throw Error(path + ": checkpoint does not match this model or config (" + why + ")");
     }
+}
+
+void archive_write_module(torch::serialize::OutputArchive& a, const std::string& key, const torch::nn::Module& m) {
+    torch::serialize::OutputArchive sub;
+    m.save(sub);
+    a.write(key, sub);
+}
+
+void archive_read_module(torch::serialize::InputArchive& a, const std::string& key, torch::nn::Module& m) {
+    torch::serialize::InputArchive sub;
+    a.read(key, sub);
+    m.load(sub);
+}
+
+void archive_write_optimizer(torch::serialize::OutputArchive& a, const std::string& key, const torch::optim::Optimizer& o) {
+    torch::serialize::OutputArchive sub;
+    o.save(sub);
+    a.write(key, sub);
+}
+
+void archive_read_optimizer(torch::serialize::InputArchive& a, const std::string& key, torch::optim::Optimizer& o) {
+    torch::serialize::InputArchive sub;
+    a.read(key, sub);
+    o.load(sub);
+}
+
+void archive_write_generator(torch::serialize::OutputArchive& a, const std::string& key, at::Generator& g) {
+    std::lock_guard<std::mutex> lock(g.mutex());
+    a.write(key, g.get_state(), /*is_buffer=*/true);
+}
+
+void archive_read_generator(torch::serialize::InputArchive& a, const std::string& key, at::Generator& g) {
+    torch::Tensor state;
+    a.read(key, state, /*is_buffer=*/true);
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_state(state.cpu());
 }
 
 void archive_write_int(torch::serialize::OutputArchive& a, const std::string& key, int64_t v) {
@@ -82,13 +119,13 @@ std::string archive_read_string(torch::serialize::InputArchive& a, const std::st
     return v.toStringRef();
 }
 
-void archive_write_rng(torch::serialize::OutputArchive& a, const std::string& key, const std::mt19937_64& rng) {
+void archive_write_rng(torch::serialize::OutputArchive& a, const std::string& key, const std::mt19937& rng) {
     std::ostringstream s;
     s << rng;
     archive_write_string(a, key, s.str());
 }
 
-void archive_read_rng(torch::serialize::InputArchive& a, const std::string& key, std::mt19937_64& rng) {
+void archive_read_rng(torch::serialize::InputArchive& a, const std::string& key, std::mt19937& rng) {
     std::istringstream s(archive_read_string(a, key));
     s >> rng;
     if (!s) throw Error("checkpoint: RNG state '" + key + "' is malformed");

@@ -1,0 +1,62 @@
+// What the training stages read: the dataset cache (built from the config's data folders when it is
+// missing), restricted to the configured subsets and split, and turned into batches of tensors.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+#include "data/cache.h"
+#include "data/strokes.h"
+
+namespace k2k {
+
+struct TrainingData {
+    Dataset ds;
+    // Modern entries used (base files, plus variants when data.kanjivg_variants), by split.
+    std::vector<size_t> modern[3];
+    // Old (Kuzushiji) images used, by split.
+    std::vector<size_t> old[3];
+    // Code point of a used old class -> index of its KanjiVG base entry (classes paired directly
+    // or through their NFC form).
+    std::map<uint32_t, size_t> old_to_modern;
+    // Modern code point -> index of its base entry (every used modern character).
+    std::map<uint32_t, size_t> modern_base;
+    // (old image index, modern base index) pairs of paired classes, by the OLD image's split.
+    std::vector<std::pair<size_t, size_t>> pairs[3];
+};
+
+// Loads config.data.cache, or prepares it from data.kanjivg + data.kkanji (and saves it) when the
+// file does not exist. Throws k2k::Error when the cache was made with other split ratios.
+Dataset load_or_prepare_dataset(const DataConfig& data, bool verbose);
+
+// Selects the subsets: with data.max_old_classes = N, the N paired classes with the most images
+// (ties by code point); with data.max_modern_chars = M, the base characters of those classes first,
+// then others by code point, up to M. Deterministic.
+TrainingData select_training_data(Dataset ds, const DataConfig& data);
+
+// Images -> (B,1,S,S) float in [0,1] on `device` (ink = 1, as stored). With `rng`, each image is
+// augmented by random_resize_place(min_size, max_size).
+torch::Tensor modern_images(const Dataset& ds, const std::vector<size_t>& idx, std::mt19937* rng, int min_size,
+                            int max_size, torch::Device device);
+torch::Tensor old_images(const Dataset& ds, const std::vector<size_t>& idx, std::mt19937* rng, int min_size,
+                         int max_size, torch::Device device);
+
+// A character's strokes as the Sketch-RNN sees them: RDP(epsilon) in KanjiVG units -> stroke-3.
+Stroke3 modern_stroke3(const Dataset& ds, size_t modern_index, float rdp_epsilon);
+
+// Sketches -> stroke-5 batch (B, max_len+1, 5) on `device`, each divided by `scale` (the train
+// set's delta std), augmented when `rng` is given. Sketches longer than max_len throw.
+torch::Tensor stroke5_batch(const std::vector<const Stroke3*>& sketches, float scale, int max_len, StartToken start,
+                            const StrokeAugmentOptions* augment, std::mt19937* rng, torch::Device device);
+
+// Draws `n` indices uniformly from [0, size) with `rng` (rng() outputs only: portable).
+std::vector<size_t> draw_indices(size_t size, size_t n, std::mt19937& rng);
+
+}  // namespace k2k
