@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -121,10 +122,14 @@ StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
         });
     };
 
+    // K2K_DEBUG_NAN_STEP=N turns the loss of step N into NaN: a way to see (and test) the guard.
+    const char* nan_env = std::getenv("K2K_DEBUG_NAN_STEP");
+    const int64_t nan_step = nan_env ? std::atoll(nan_env) : -1;
     std::vector<double> last_train, last_val;
     const int64_t first = step;
     for (; step < o.steps; ++step) {
         std::vector<double> values = hooks.train_step(step);
+        if (step + 1 == nan_step && !values.empty()) values[0] = std::nan("");
         check_finite(o, step + 1, values, "loss term", last_good);
         last_train = values;
         int64_t done = step + 1;
