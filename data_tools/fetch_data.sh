@@ -44,6 +44,12 @@ while [ $# -gt 0 ]; do
     *) echo "fetch_data: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+# A checkout next to a copy of the data (these dev machines and CI: ../shared/data) uses it as
+# the mirror when none is given, so nothing is downloaded there.
+if [ -z "$mirror" ] && [ -d "$repo/../shared/data/kanjivg/kanji" ] && [ -d "$repo/../shared/data/kkanji2" ]; then
+  mirror="$(cd "$repo/../shared/data" && pwd)"
+  echo "[fetch_data] using the local mirror $mirror (pass --mirror DIR to choose another)"
+fi
 case "$only" in ""|kanjivg|kkanji) ;; *) echo "fetch_data: --only must be kanjivg or kkanji" >&2; exit 2 ;; esac
 mkdir -p "$dest"
 

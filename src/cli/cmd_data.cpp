@@ -16,7 +16,10 @@
 #include "data/raster.h"
 #include "data/strokes.h"
 #include "export/sheet.h"
+#include "config/config.h"
+#include "data/png_io.h"
 #include "runtime/runtime.h"
+#include "train/training_data.h"
 #include "util/error.h"
 
 namespace k2k::cli {
@@ -193,6 +196,43 @@ void run_show(const ShowArgs& a) {
                 codepoint_to_utf8(cp).c_str(), strokes.size(), olds.size(), out.c_str());
 }
 
+struct SamplesArgs {
+    std::string config;
+    std::string split = "test";
+    int count = 8;
+    std::string out;
+};
+
+// Writes Kuzushiji images of the config's selected classes (one per class first, round robin) as
+// PNGs named <U+XXXX>_<hash>.png, ready for `k2k generate --input DIR`.
+void run_samples(const SamplesArgs& a) {
+    Config cfg = load_config(a.config);
+    TrainingData td = select_training_data(load_or_prepare_dataset(cfg.data, true), cfg.data);
+    const std::vector<size_t>& pool = td.old[int(parse_split(a.split))];
+    std::map<uint32_t, std::vector<size_t>> by_class;
+    for (size_t i : pool)
+        if (td.old_to_modern.count(td.ds.old_codepoint(i))) by_class[td.ds.old_codepoint(i)].push_back(i);
+    if (by_class.empty()) throw Error(a.config + ": no " + a.split + " images of paired classes in the selected data");
+    std::vector<size_t> chosen;
+    for (size_t round = 0; chosen.size() < size_t(a.count); ++round) {
+        bool any = false;
+        for (auto& kv : by_class) {
+            if (round < kv.second.size() && chosen.size() < size_t(a.count)) {
+                chosen.push_back(kv.second[round]);
+                any = true;
+            }
+        }
+        if (!any) break;
+    }
+    for (size_t i : chosen) {
+        std::string name(td.ds.old_name(i));
+        std::string file = name.substr(0, name.find('/')) + "_" + name.substr(name.find('/') + 1);
+        write_png_gray(a.out + "/" + file, td.ds.old_image_copy(i));
+    }
+    std::printf("wrote %zu %s images of %zu classes to %s\n", chosen.size(), a.split.c_str(),
+                std::min(by_class.size(), chosen.size()), a.out.c_str());
+}
+
 }  // namespace
 
 void setup_data(CLI::App& app) {
@@ -227,6 +267,14 @@ void setup_data(CLI::App& app) {
     show->add_option("--variant", sa->variant, "KanjiVG variant (e.g. Kaisho); default: the base file");
     show->add_option("--out", sa->out, "PNG to write (default: U+XXXX.png)");
     show->callback([sa]() { run_show(*sa); });
+
+    auto sm = std::make_shared<SamplesArgs>();
+    CLI::App* samples = data->add_subcommand("samples", "Write Kuzushiji images of a config's classes (default: test split) as PNGs for `k2k generate`");
+    samples->add_option("--config,-c", sm->config, "experiment YAML whose data selection to use")->required()->check(CLI::ExistingFile);
+    samples->add_option("--split", sm->split, "train, val or test")->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
+    samples->add_option("--count,-n", sm->count, "how many images")->capture_default_str()->check(CLI::PositiveNumber);
+    samples->add_option("--out", sm->out, "folder to write the PNGs into")->required();
+    samples->callback([sm]() { run_samples(*sm); });
 }
 
 }  // namespace k2k::cli

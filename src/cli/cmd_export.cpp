@@ -87,7 +87,7 @@ void run_export(const ExportArgs& a) {
         what = codepoint_label(cp) + " " + codepoint_to_utf8(cp) + (a.variant.empty() ? "" : " (" + a.variant + ")");
     }
     write_svg(a.out, strokes_to_svg(strokes, o));
-    std::printf("%s: %zu strokes -> %s%s\n", what.c_str(), strokes.size(), a.out.c_str(),
+    std::printf("%s: %zu stroke%s -> %s%s\n", what.c_str(), strokes.size(), strokes.size() == 1 ? "" : "s", a.out.c_str(),
                 o.fit ? " (fitted to the canvas)" : "");
 }
 
@@ -115,8 +115,8 @@ void setup_export(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     CLI::Option* no_fit = cmd->add_flag("--no-fit", a->no_fit,
-                                        "write coordinates as they are (KanjiVG units) instead of scaling and centring "
-                                        "the drawing into the canvas (the default for --strokes)");
+                                        "write coordinates as they are, in KanjiVG units (the default for --kanji), "
+                                        "instead of scaling and centring the drawing into the canvas");
     cmd->add_flag("--fit", a->fit, "scale and centre the drawing into the canvas (the default for --strokes)")
         ->excludes(no_fit);
     cmd->add_option("--margin", a->margin, "empty canvas units on each side when fitting")

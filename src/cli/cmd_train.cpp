@@ -50,9 +50,9 @@ void setup_train(CLI::App& app) {
     auto ta = std::make_shared<TrainArgs>();
     CLI::App* train = app.add_subcommand("train", "Train one stage of the pipeline into the config's run folder");
     add_common(train, *ta);
-    train->add_option("--stage", ta->stage, "vae_new, vae_old, mdn or sketch")
+    train->add_option("--stage", ta->stage, "vae_new, vae_old, mdn, sketch, reader or baseline")
         ->required()
-        ->check(CLI::IsMember({"vae_new", "vae_old", "mdn", "sketch"}));
+        ->check(CLI::IsMember({"vae_new", "vae_old", "mdn", "sketch", "reader", "baseline"}));
     train->callback([ta]() { run_train(*ta); });
 
     auto pa = std::make_shared<TrainArgs>();

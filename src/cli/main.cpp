@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
     k2k::cli::setup_train(app);
     k2k::cli::setup_config(app);
     k2k::cli::setup_export(app);
+    k2k::cli::setup_eval(app);
+    k2k::cli::setup_generate(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

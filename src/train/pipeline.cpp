@@ -7,6 +7,7 @@
 #include "data/split.h"
 #include "train/checkpoint.h"
 #include "train/stage_internal.h"
+#include "train/stage_reader.h"
 #include "train/stage_runner.h"
 #include "train/stages.h"
 #include "train/training_data.h"
@@ -71,7 +72,9 @@ std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, 
 }
 
 double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip) {
-    double norm = torch::nn::utils::clip_grad_norm_(params, clip > 0 ? clip : 1e300);
+    // No clipping = a max norm of FLT_MAX: clip_grad_norm_ turns max_norm into a float scalar, and 1e300
+    // threw "value cannot be converted to type float without overflow".
+    double norm = torch::nn::utils::clip_grad_norm_(params, clip > 0 ? clip : double(std::numeric_limits<float>::max()));
     if (std::isfinite(norm)) opt.step();
     return norm;
 }
@@ -147,9 +150,11 @@ TrainedSketch load_trained_sketch(const Config& c, torch::Device device) {
 }
 
 void train_stage(const Config& config, const std::string& stage, TrainingData& data, torch::Device device, bool resume) {
+    if (stage == "reader") return train_reader(config, data, device, resume);      // evaluation stages
+    if (stage == "baseline") return train_baseline(config, data, device, resume);  // need no other stage
     const std::vector<std::string>& names = stage_names();
     auto at = std::find(names.begin(), names.end(), stage);
-    if (at == names.end()) throw Error("unknown stage '" + stage + "' (expected vae_new, vae_old, mdn or sketch)");
+    if (at == names.end()) throw Error("unknown stage '" + stage + "' (expected vae_new, vae_old, mdn, sketch, reader or baseline)");
     std::vector<std::string> needs;
     if (stage == "mdn") needs = {"vae_new", "vae_old"};
     if (stage == "sketch") needs = {"vae_new", "vae_old", "mdn"};
@@ -176,6 +181,14 @@ void run_pipeline(const Config& config, torch::Device device, bool resume) {
         }
         train_stage(config, stage, data, device, resume && !retrained);
         retrained = true;
+    }
+    for (const std::string& stage : eval_stage_names()) {  // optional; depend on no other stage
+        if (!(stage == "reader" ? config.reader.enabled : config.baseline.enabled)) continue;
+        if (stage_complete(stage_dir(config, stage))) {
+            std::printf("[%s] already complete in %s, skipped\n", stage.c_str(), stage_dir(config, stage).c_str());
+            continue;
+        }
+        train_stage(config, stage, data, device, resume);
     }
 }
 
