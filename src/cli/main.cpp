@@ -16,7 +16,11 @@ int main(int argc, char** argv) {
     app.add_option_function<int>("--threads", [](const int& n) { k2k::init_runtime(n); },
                                  "CPU threads for torch (default: all cores, or $K2K_THREADS)");
     k2k::cli::setup_data(app);
+    k2k::cli::setup_train(app);
     k2k::cli::setup_config(app);
+    k2k::cli::setup_export(app);
+    k2k::cli::setup_eval(app);
+    k2k::cli::setup_generate(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -122,6 +122,41 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("mdn_temperature", g.mdn_temperature, "MDN temperature on pi", 0.01, 10);
     v.field("mdn_mode", g.mdn_mode, "use the chosen MDN component's mean (no noise), as the reference does");
     v.field("max_len", g.max_len, "longest stroke sample", 2, 10000);
+
+    ReaderConfig& r = c.reader;
+    v.section("reader", "classifier over all KanjiVG base characters that reads predictions for `k2k eval`");
+    v.field("enabled", r.enabled, "also train the reader in `k2k pipeline` (after sketch; off by default so small configs stay fast); `k2k eval` needs it");
+    v.field("input_size", r.input_size, "side the 64x64 render is average-pooled to before the CNN (16, 32 or 64)", 16, 64);
+    v.field("width", r.width, "channels of the first conv block (each of the 4 blocks doubles them)", 1, 1024);
+    v.field("hidden", r.hidden, "units of the embedding before the cosine classifier", 1, 1 << 16);
+    v.field("scale", r.scale, "logit scale of the cosine classifier (logit = scale * cosine)", 0.1, 1000);
+    v.field("batch_size", r.batch_size, "renders per step", 1, 1 << 20);
+    v.field("steps", r.steps, "training steps", 0, kMaxInt);
+    v.field("lr", r.lr, "peak Adam learning rate (cosine decay to 0 over the steps)", 1e-9, 10);
+    v.field("label_smoothing", r.label_smoothing, "cross-entropy label smoothing", 0, 0.9);
+    v.field("affine", r.affine, "random per-axis scale in [1-a, 1+a], rotation and shear up to a radians", 0, 0.5);
+    v.field("translate", r.translate, "random shift up to this many KanjiVG units per axis", 0, 50);
+    v.field("line_width_min", r.line_width_min, "thinnest random line width (pixels at 64x64)", 0.3, 16);
+    v.field("line_width_max", r.line_width_max, "thickest random line width (pixels at 64x64)", 0.3, 16);
+    v.field("heldout_line_width", r.heldout_line_width, "line width of the clean held-out renders; training skips +-0.15 px around it", 0.3, 16);
+    v.field("rdp_max", r.rdp_max, "random RDP simplification epsilon up to this (KanjiVG units)", 0, 20);
+    v.field("wobble", r.wobble, "per-vertex noise std in KanjiVG units (after simplification)", 0, 20);
+    v.field("drop_stroke", r.drop_stroke, "probability of dropping one short stroke", 0, 1);
+    v.field("blur_max", r.blur_max, "Gaussian blur sigma up to this (pixels) on half of the renders", 0, 8);
+    v.field("ink_min", r.ink_min, "peak ink intensity drawn from [ink_min, 1]", 0.05, 1);
+    v.field("eval_every", r.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
+    v.field("eval_classes", r.eval_classes, "classes in the fixed validation renders (spread over all classes)", 1, 1 << 20);
+
+    BaselineConfig& b = c.baseline;
+    v.section("baseline", "direct Kuzushiji image -> code point classifiers reported by `k2k eval`");
+    v.field("enabled", b.enabled, "also train the direct CNN baseline in `k2k pipeline` (after the reader; off by default)");
+    v.field("input_size", b.input_size, "side the 64x64 Kuzushiji image is average-pooled to (64 or 32)", 16, 64);
+    v.field("hidden", b.hidden, "units of the dense layer (Keras simple CNN: 128)", 1, 1 << 16);
+    v.field("batch_size", b.batch_size, "images per step", 1, 1 << 20);
+    v.field("steps", b.steps, "training steps", 0, kMaxInt);
+    v.field("lr", b.lr, "Adam learning rate", 1e-9, 10);
+    v.field("eval_every", b.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
+    v.field("knn_k", b.knn_k, "neighbours of the raw-pixel k-NN baseline (seed paper: 4)", 1, 1000);
 }
 
 std::string fmt_double(double x) {
@@ -333,6 +368,11 @@ void check_consistency(const Config& c, const std::string& file) {
             throw Error(file + ": " + name + ".augment_min_size (" + std::to_string(v->augment_min_size) +
                         ") must not exceed " + name + ".augment_max_size (" + std::to_string(v->augment_max_size) + ")");
     }
+    if (c.reader.line_width_min > c.reader.line_width_max)
+        throw Error(file + ": reader.line_width_min (" + fmt_double(c.reader.line_width_min) +
+                    ") must not exceed reader.line_width_max (" + fmt_double(c.reader.line_width_max) + ")");
+    if (64 % c.reader.input_size != 0 || 64 % c.baseline.input_size != 0)
+        throw Error(file + ": reader.input_size and baseline.input_size must divide 64 (16, 32 or 64)");
     if (c.data.val_ratio + c.data.test_ratio >= 1.0)
         throw Error(file + ": data.val_ratio + data.test_ratio must be below 1");
 }

@@ -84,6 +84,41 @@ struct GenerateConfig {
     int64_t max_len = 130;           // longest stroke sample
 };
 
+struct ReaderConfig {
+    bool enabled = false;              // also train the reader in `k2k pipeline` (after sketch); `k2k eval` needs it
+    int64_t input_size = 32;           // side the 64x64 render is average-pooled to before the CNN (16, 32 or 64)
+    int64_t width = 16;                // channels of the first conv block (each of the 4 blocks doubles them)
+    int64_t hidden = 256;              // units of the embedding before the cosine classifier
+    double scale = 16.0;               // logit scale of the cosine classifier
+    int64_t batch_size = 128;          // renders per step
+    int64_t steps = 3000;              // training steps
+    double lr = 2e-3;                  // peak Adam learning rate (cosine decay to 0 over the steps)
+    double label_smoothing = 0.1;      // cross-entropy label smoothing
+    double affine = 0.1;               // random per-axis scale in [1-a, 1+a], rotation and shear up to a radians
+    double translate = 6.0;            // random shift up to this many KanjiVG units per axis
+    double line_width_min = 1.2;       // thinnest random line width (pixels at 64x64)
+    double line_width_max = 3.4;       // thickest random line width
+    double heldout_line_width = 2.0;   // width of the clean held-out renders; training skips +-0.15 px around it
+    double rdp_max = 3.0;              // random RDP simplification epsilon up to this (KanjiVG units)
+    double wobble = 1.0;               // per-vertex noise std, KanjiVG units (after simplification)
+    double drop_stroke = 0.3;          // probability of dropping one short stroke
+    double blur_max = 1.2;             // Gaussian blur sigma up to this (pixels), half of the renders
+    double ink_min = 0.5;              // peak ink intensity drawn from [ink_min, 1]
+    int64_t eval_every = 500;          // steps between validation passes and checkpoints
+    int64_t eval_classes = 1024;       // classes in the fixed validation renders (spread over all classes)
+};
+
+struct BaselineConfig {
+    bool enabled = false;              // also train the direct CNN baseline in `k2k pipeline` (after the reader)
+    int64_t input_size = 32;           // side the 64x64 Kuzushiji image is average-pooled to (64 or 32)
+    int64_t hidden = 128;              // units of the dense layer (Keras simple CNN: 128)
+    int64_t batch_size = 128;          // images per step
+    int64_t steps = 2000;              // training steps
+    double lr = 1e-3;                  // Adam learning rate
+    int64_t eval_every = 500;          // steps between validation passes and checkpoints
+    int64_t knn_k = 4;                 // neighbours of the raw-pixel k-NN baseline (seed paper: 4)
+};
+
 struct Config {
     std::string name = "default";    // experiment name
     std::string run_dir = "runs/default";  // run folder: checkpoints, metrics, resolved config
@@ -96,6 +131,8 @@ struct Config {
     MdnConfig mdn;
     SketchConfig sketch;
     GenerateConfig generate;
+    ReaderConfig reader;
+    BaselineConfig baseline;
 };
 
 // Reads a YAML config; missing keys keep their defaults. Throws k2k::Error naming the file, the

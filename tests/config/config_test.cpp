@@ -60,8 +60,8 @@ TEST(Config, UnknownKeysAreErrors) {
               "steps, lr, lr_decay, min_lr, grad_clip, finetune_encoder, kl_tolerance, kl_weight, kl_weight_start, "
               "kl_decay, mdn_fraction, mdn_temperature, augment_scale, augment_drop, eval_every, eval_batches)");
     EXPECT_EQ(error_of("seed: 1\nskech: {}\n"),
-              "x.yaml:2: unknown key 'skech' (known top-level keys: name, run_dir, seed, device, log_every, data, "
-              "generate, mdn, sketch, vae_new, vae_old)");
+              "x.yaml:2: unknown key 'skech' (known top-level keys: name, run_dir, seed, device, log_every, baseline, "
+              "data, generate, mdn, reader, sketch, vae_new, vae_old)");
 }
 
 TEST(Config, WrongTypesAreErrors) {

@@ -1,0 +1,441 @@
+// `k2k generate`: runs a trained run folder's models on Kuzushiji images (VAE -> MDN -> modern VAE
+// decoder and Sketch-RNN) or on a modern character, and writes PNGs, SVGs, sheets and an index.
+#include "export/generate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "config/config.h"
+#include "data/cache.h"
+#include "data/kanjivg.h"
+#include "data/png_io.h"
+#include "data/raster.h"
+#include "data/strokes.h"
+#include "export/sheet.h"
+#include "export/svg_writer.h"
+#include "train/progress.h"
+#include "train/stages.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace k2k {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kImageSize = 64;     // every model works on 64x64 images
+constexpr int kTile = 128;         // sheet tiles of the 64x64 images (scale 2)
+constexpr int kStrokeTile = 96;    // sheet tiles of the stroke samples
+constexpr int kStrokesPerRow = 6;  // stroke samples per sheet row
+constexpr int kPad = 10;           // gap between tiles and around the sheet
+constexpr int kTitle = 22;         // height of the title line
+constexpr int kCaption = 18;       // height of the caption line above the tiles
+
+// The generate settings after the options have overridden the run config.
+struct Settings {
+    int64_t samples = 0;
+    double temperature = 0.0;
+    double mdn_temperature = 0.0;
+    bool mdn_mode = true;
+    int64_t max_len = 0;
+};
+
+Config load_run_config(const std::string& run_dir) {
+    if (!fs::is_directory(run_dir))
+        throw Error(run_dir + ": run folder not found (train one with k2k pipeline --config <config>)");
+    const std::string path = (fs::path(run_dir) / "config.yaml").string();
+    if (!fs::exists(path))
+        throw Error(path + ": not found; " + run_dir + " is not a run folder written by k2k train or k2k pipeline");
+    Config cfg = load_config(path);
+    cfg.run_dir = run_dir;  // the folder may have been moved since training
+    return cfg;
+}
+
+Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
+    if (o.out_dir.empty()) throw Error("generate: no output folder given");
+    if (o.samples < 0 || o.samples > 1000) throw Error("generate: samples must be in [1, 1000], got " + std::to_string(o.samples));
+    if (o.max_len < 0) throw Error("generate: max_len must be >= 2, got " + std::to_string(o.max_len));
+    if (!o.mdn_mode.empty() && o.mdn_mode != "mean" && o.mdn_mode != "sample")
+        throw Error("generate: mdn mode must be mean or sample, got '" + o.mdn_mode + "'");
+    Settings s;
+    const GenerateConfig& g = cfg.generate;
+    s.samples = o.samples > 0 ? o.samples : g.samples;
+    s.temperature = o.temperature > 0 ? o.temperature : g.temperature;
+    s.mdn_temperature = o.mdn_temperature > 0 ? o.mdn_temperature : g.mdn_temperature;
+    s.mdn_mode = o.mdn_mode.empty() ? g.mdn_mode : o.mdn_mode == "mean";
+    s.max_len = o.max_len > 0 ? o.max_len : g.max_len;
+    if (s.max_len < 2) throw Error("generate: max_len must be >= 2, got " + std::to_string(s.max_len));
+    return s;
+}
+
+// image is size x size; returns (1,1,size,size) in [0,1] on `device`, ink = 1 as in training.
+torch::Tensor image_tensor(const Image& image, torch::Device device) {
+    torch::Tensor t = torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {1, 1, image.height, image.width},
+                                       torch::kUInt8);
+    return t.to(torch::kFloat).div(255.0).to(device);
+}
+
+// t is (H,W) on any device; pixels = round(t * factor) clamped to 0..255.
+Image tensor_image(const torch::Tensor& t, double factor) {
+    torch::Tensor u = t.detach().to(torch::kCPU, torch::kFloat).mul(factor).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+    Image im(int(u.size(1)), int(u.size(0)));
+    std::memcpy(im.pixels.data(), u.data_ptr<uint8_t>(), im.pixels.size());
+    return im;
+}
+
+Image upscale(const Image& src, int k) {
+    Image out(src.width * k, src.height * k);
+    for (int y = 0; y < out.height; ++y)
+        for (int x = 0; x < out.width; ++x) out.at(x, y) = src.at(x / k, y / k);
+    return out;
+}
+
+std::string fmt(const char* format, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), format, v);
+    return buf;
+}
+
+// RFC 4180: quote a field holding a comma, quote or line break; double its quotes.
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+template <typename T>
+std::string join(const std::vector<T>& v) {
+    std::ostringstream s;
+    for (size_t i = 0; i < v.size(); ++i) s << (i ? ";" : "") << v[i];
+    return s.str();
+}
+
+// Sampled sketches (normalised units) -> KanjiVG units: the sketch stage divided by `scale`.
+std::vector<Stroke3> unscale(std::vector<Stroke3> sketches, float scale) {
+    for (Stroke3& s3 : sketches)
+        for (auto& row : s3) {
+            row[0] *= scale;
+            row[1] *= scale;
+        }
+    return sketches;
+}
+
+// Writes strokes_<i>.svg for every sample and records their sizes in `item`.
+void write_sample_svgs(const std::vector<Stroke3>& sketches, const std::string& out_dir, uint32_t codepoint,
+                       GeneratedItem& item) {
+    for (size_t i = 0; i < sketches.size(); ++i) {
+        SvgExportOptions o;  // fit: generated strokes come in arbitrary units
+        o.codepoint = codepoint;
+        o.title = "k2k generate: " + item.stem + ", sample " + std::to_string(i);
+        const std::string rel = item.stem + "/strokes_" + std::to_string(i) + ".svg";
+        write_svg((fs::path(out_dir) / rel).string(), stroke3_to_svg(sketches[i], o));
+        item.svgs.push_back(rel);
+        Strokes strokes = stroke3_to_strokes(sketches[i]);
+        item.strokes.push_back(int(strokes.size()));
+        item.rows.push_back(int(sketches[i].size()));
+    }
+}
+
+// Sheet geometry: `image_tiles` 128-px tiles, then the stroke samples in rows of kStrokesPerRow.
+struct SheetLayout {
+    int width = 0;
+    int height = 0;
+    int strokes_x = 0;  // left of the stroke samples
+    int tiles_y = 0;    // top of every tile
+    int per_row = 0;
+};
+
+SheetLayout sheet_layout(int image_tiles, int64_t samples) {
+    SheetLayout l;
+    l.per_row = int(std::min<int64_t>(samples, kStrokesPerRow));
+    const int rows = int((samples + l.per_row - 1) / l.per_row);
+    l.strokes_x = kPad + image_tiles * (kTile + kPad);
+    l.tiles_y = kPad + kTitle + kCaption;
+    l.width = std::max(l.strokes_x + l.per_row * (kStrokeTile + kPad), 420);
+    l.height = l.tiles_y + std::max(kTile, rows * (kStrokeTile + kPad)) + kPad;
+    return l;
+}
+
+void paste_strokes(Sheet& sheet, const SheetLayout& l, const std::vector<Stroke3>& sketches) {
+    NumberedRenderOptions ro;
+    ro.fit_bbox = true;
+    ro.line_width = 2.0f;
+    for (size_t i = 0; i < sketches.size(); ++i) {
+        const int x = l.strokes_x + int(i % size_t(l.per_row)) * (kStrokeTile + kPad);
+        const int y = l.tiles_y + int(i / size_t(l.per_row)) * (kStrokeTile + kPad);
+        Strokes strokes = stroke3_to_strokes(sketches[i]);
+        if (strokes.empty())
+            sheet.text("(empty)", x + 24, y + kStrokeTile / 2, 12, 128, 128, 128);
+        else
+            sheet.paste_rgb(render_strokes_rgb_numbered(strokes, kStrokeTile, ro), kStrokeTile, kStrokeTile, x, y);
+        sheet.frame(x, y, kStrokeTile, kStrokeTile);
+    }
+}
+
+void paste_image_tile(Sheet& sheet, const Image& image, int column, int y, const std::string& caption) {
+    const int x = kPad + column * (kTile + kPad);
+    sheet.text(caption, x, y - 5, 12);
+    sheet.paste_gray(image, x, y, kTile / image.width, true);  // black ink on white paper
+    sheet.frame(x, y, kTile, kTile);
+}
+
+struct ImageModels {
+    ConvVae vae_old{nullptr};
+    Mdn mdn{nullptr};
+    ConvVae vae_new{nullptr};
+    TrainedSketch sketch;
+};
+
+// One input image -> every output under out_dir/<stem>/.
+GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& image, const std::string& input,
+                            const std::string& stem, const GenerateOptions& o, torch::Device device, at::Generator& gen) {
+    torch::NoGradGuard no_grad;
+    gen.set_current_seed(o.seed);
+    const int64_t n = s.samples;
+    torch::Tensor x = image_tensor(image, device);  // (1,1,64,64)
+    torch::Tensor recon = m.vae_old->reconstruct(x);  // (1,1,64,64)
+    torch::Tensor z_old = m.vae_old->encode(x).first;  // (1,z_old)
+    MdnOutput mix = m.mdn->forward(z_old.expand({n, z_old.size(1)}).contiguous());
+    torch::Tensor z_new = mdn_sample(mix, s.mdn_temperature, gen, s.mdn_mode);  // (N,z_new)
+    torch::Tensor images = m.vae_new->decode(z_new);                             // (N,1,64,64)
+    torch::Tensor mean = images.mean(0);                                         // (1,64,64)
+    torch::Tensor spread = (images - mean).pow(2).mean(0).sqrt();                   // (1,64,64), population std
+    SketchSampleOptions so;
+    so.temperature = s.temperature;
+    so.max_len = s.max_len;
+    std::vector<Stroke3> sketches = unscale(m.sketch.model->sample(z_new, so, gen), m.sketch.scale);
+
+    GeneratedItem item;
+    item.input = input;
+    item.stem = stem;
+    const fs::path dir = fs::path(o.out_dir) / stem;
+    const Image recon_img = tensor_image(recon[0][0], 255.0);
+    const Image modern_img = tensor_image(mean[0], 255.0);
+    const Image std_img = tensor_image(spread[0], 510.0);  // std of values in [0,1] is <= 0.5
+    item.mean_std = spread.mean().item<double>();
+    item.max_std = spread.max().item<double>();
+    item.reconstruction = stem + "/reconstruction.png";
+    item.modern = stem + "/modern.png";
+    item.uncertainty = stem + "/uncertainty.png";
+    item.sheet = stem + "/sheet.png";
+    write_png_gray((dir / "reconstruction.png").string(), recon_img);
+    write_png_gray((dir / "modern.png").string(), modern_img);
+    write_png_gray((dir / "uncertainty.png").string(), std_img);
+    write_sample_svgs(sketches, o.out_dir, 0, item);
+
+    // Figure 10 of the paper: input | reconstruction | modern prediction | uncertainty | strokes.
+    SheetLayout l = sheet_layout(4, n);
+    Sheet sheet(l.width, l.height);
+    sheet.text(stem + "  (" + std::to_string(n) + " samples, sketch T=" + fmt("%g", s.temperature) +
+                   ", MDN T=" + fmt("%g", s.mdn_temperature) + (s.mdn_mode ? " mean" : " sampled") +
+                   ", seed " + std::to_string(o.seed) + ")",
+               kPad, kPad + 14, 14);
+    paste_image_tile(sheet, image, 0, l.tiles_y, "input");
+    paste_image_tile(sheet, recon_img, 1, l.tiles_y, "reconstruction");
+    paste_image_tile(sheet, modern_img, 2, l.tiles_y, "modern (mean)");
+    const int ux = kPad + 3 * (kTile + kPad);
+    sheet.text("uncertainty (max " + fmt("%.3f", item.max_std) + ")", ux, l.tiles_y - 5, 12);
+    sheet.paste_rgb(heat_map_rgb(upscale(std_img, kTile / kImageSize), 255), kTile, kTile, ux, l.tiles_y);
+    sheet.frame(ux, l.tiles_y, kTile, kTile);
+    sheet.text("strokes", l.strokes_x, l.tiles_y - 5, 12);
+    paste_strokes(sheet, l, sketches);
+    sheet.save_png((dir / "sheet.png").string());
+    return item;
+}
+
+// Says what was done: through the progress bar for many inputs, plain lines otherwise.
+struct Reporter {
+    bool verbose = true;
+    std::unique_ptr<Progress> progress;
+
+    void say(const std::string& text) {
+        if (!verbose) return;
+        if (progress) {
+            progress->message(text);
+        } else {
+            std::printf("[generate] %s\n", text.c_str());
+            std::fflush(stdout);
+        }
+    }
+};
+
+std::string settings_text(const Settings& s, uint64_t seed) {
+    return std::to_string(s.samples) + " samples, sketch temperature " + fmt("%g", s.temperature) + ", MDN temperature " +
+           fmt("%g", s.mdn_temperature) + (s.mdn_mode ? " (component mean)" : " (sampled)") + ", seed " +
+           std::to_string(seed);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+std::vector<std::string> list_input_images(const std::string& path) {
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec)) return {path};
+    if (!fs::is_directory(path, ec)) throw Error(path + ": no such file or folder");
+    std::vector<std::string> files;
+    for (const fs::directory_entry& e : fs::directory_iterator(path)) {
+        std::string ext = e.path().extension().string();
+        if ((ext == ".png" || ext == ".PNG") && e.is_regular_file()) files.push_back(e.path().string());
+    }
+    if (files.empty()) throw Error(path + ": no .png file in this folder");
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+GenerateSummary generate_from_images(const std::string& run_dir, const std::vector<std::string>& inputs,
+                                     const GenerateOptions& options) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Config cfg = load_run_config(run_dir);
+    const Settings s = resolve_settings(cfg, options);
+    if (inputs.empty()) throw Error("generate: no input image");
+
+    // Read and check every input before any model runs, so a bad file writes nothing.
+    std::vector<Image> images;
+    std::vector<std::string> stems;
+    std::set<std::string> seen;
+    for (const std::string& path : inputs) {
+        Image im = read_png_gray(path);
+        if (im.width != kImageSize || im.height != kImageSize) {
+            if (!options.resize)
+                throw Error(path + ": image is " + std::to_string(im.width) + "x" + std::to_string(im.height) +
+                            ", expected 64x64 (pass --resize to resize it)");
+            im = resize_image(im, kImageSize, kImageSize);
+        }
+        std::string stem = fs::path(path).stem().string();
+        if (stem.empty()) throw Error(path + ": cannot name an output folder after this file");
+        if (!seen.insert(stem).second)
+            throw Error(path + ": another input has the same name '" + stem + "'; outputs would overwrite each other");
+        images.push_back(std::move(im));
+        stems.push_back(stem);
+    }
+
+    const torch::Device device = resolve_device(options.device);
+    ImageModels m;
+    m.vae_old = load_trained_vae(cfg, "vae_old", device);
+    m.mdn = load_trained_mdn(cfg, device);
+    m.vae_new = load_trained_vae(cfg, "vae_new", device);
+    m.sketch = load_trained_sketch(cfg, device);
+    at::Generator gen = at::detail::createCPUGenerator(options.seed);
+
+    Reporter r;
+    r.verbose = options.verbose;
+    if (options.verbose && inputs.size() > 1)
+        r.progress = std::make_unique<Progress>("generate", int64_t(inputs.size()), 0, 50);
+    GenerateSummary summary;
+    summary.samples = s.samples;
+    summary.temperature = s.temperature;
+    summary.mdn_temperature = s.mdn_temperature;
+    summary.mdn_mode = s.mdn_mode;
+    summary.max_len = s.max_len;
+    for (size_t i = 0; i < images.size(); ++i) {
+        // Mostly-light images are probably dark ink on paper: the models expect the data's polarity.
+        double mean_pixel = 0;
+        for (uint8_t p : images[i].pixels) mean_pixel += p;
+        mean_pixel /= double(images[i].pixels.size());
+        if (mean_pixel > 127.5)
+            r.say("warning: " + inputs[i] + " is mostly light; Kuzushiji-Kanji images are white ink on black");
+        GeneratedItem item = process_image(m, s, images[i], inputs[i], stems[i], options, device, gen);
+        r.say(inputs[i] + " -> " + (fs::path(options.out_dir) / stems[i]).string() +
+              "/ (reconstruction, modern, uncertainty, " + std::to_string(item.svgs.size()) +
+              " SVGs, sheet); mean std " + fmt("%.4f", item.mean_std) + ", strokes per sample " + join(item.strokes));
+        summary.items.push_back(std::move(item));
+        if (r.progress) r.progress->update(int64_t(i + 1), {{"mean_std", summary.items.back().mean_std}});
+    }
+    if (r.progress) r.progress->finish();
+
+    summary.index_csv = (fs::path(options.out_dir) / "index.csv").string();
+    write_file_atomic(summary.index_csv, [&](std::ostream& os) {
+        os << "input,stem,reconstruction,modern,uncertainty,sheet,svgs,mean_std,max_std,strokes,rows\n";
+        for (const GeneratedItem& it : summary.items)
+            os << csv_field(it.input) << ',' << csv_field(it.stem) << ',' << csv_field(it.reconstruction) << ','
+               << csv_field(it.modern) << ',' << csv_field(it.uncertainty) << ',' << csv_field(it.sheet) << ','
+               << csv_field(join(it.svgs)) << ',' << fmt("%.6f", it.mean_std) << ',' << fmt("%.6f", it.max_std) << ','
+               << join(it.strokes) << ',' << join(it.rows) << '\n';
+    });
+    summary.seconds = seconds_since(t0);
+    r.say(std::to_string(summary.items.size()) + (summary.items.size() == 1 ? " input" : " inputs") + " -> " +
+          options.out_dir + " (index.csv), " + settings_text(s, options.seed) + ", " + fmt("%.1f s", summary.seconds));
+    return summary;
+}
+
+GenerateSummary generate_from_kanji(const std::string& run_dir, uint32_t codepoint, const GenerateOptions& options) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Config cfg = load_run_config(run_dir);
+    const Settings s = resolve_settings(cfg, options);
+    const std::string label = codepoint_label(codepoint);
+
+    const Dataset ds = load_dataset(cfg.data.cache);
+    size_t found = ds.num_modern();
+    for (size_t i = 0; i < ds.num_modern() && found == ds.num_modern(); ++i)
+        if (ds.modern_codepoint(i) == codepoint && ds.modern_variant(i).empty()) found = i;
+    if (found == ds.num_modern()) throw Error(cfg.data.cache + ": no KanjiVG entry for " + label);
+    if (ds.meta.raster.size != kImageSize)
+        throw Error(cfg.data.cache + ": rasters are " + std::to_string(ds.meta.raster.size) + " px, expected 64");
+    const Image raster = ds.modern_raster_image(found);
+
+    const torch::Device device = resolve_device(options.device);
+    TrainedSketch sketch = load_trained_sketch(cfg, device);
+    at::Generator gen = at::detail::createCPUGenerator(options.seed);
+
+    torch::NoGradGuard no_grad;
+    const int64_t n = s.samples;
+    auto [mu, logvar] = sketch.encoder->encode(image_tensor(raster, device));  // (1,z) each
+    torch::Tensor z = n == 1 ? mu
+                             : sketch.encoder->sample_z(mu.expand({n, mu.size(1)}).contiguous(),
+                                                        logvar.expand({n, logvar.size(1)}).contiguous(), gen);  // (N,z)
+    SketchSampleOptions so;
+    so.temperature = s.temperature;
+    so.max_len = s.max_len;
+    std::vector<Stroke3> sketches = unscale(sketch.model->sample(z, so, gen), sketch.scale);
+
+    GeneratedItem item;
+    item.input = label;
+    item.stem = label;
+    item.sheet = label + "/sheet.png";
+    write_sample_svgs(sketches, options.out_dir, codepoint, item);
+    SheetLayout l = sheet_layout(1, n);
+    Sheet sheet(l.width, l.height);
+    sheet.text(label + "  (" + std::to_string(n) + " samples, sketch T=" + fmt("%g", s.temperature) + ", seed " +
+                   std::to_string(options.seed) + ")",
+               kPad, kPad + 14, 14);
+    paste_image_tile(sheet, raster, 0, l.tiles_y, "modern raster");
+    sheet.text("strokes", l.strokes_x, l.tiles_y - 5, 12);
+    paste_strokes(sheet, l, sketches);
+    sheet.save_png((fs::path(options.out_dir) / item.sheet).string());
+
+    GenerateSummary summary;
+    summary.samples = s.samples;
+    summary.temperature = s.temperature;
+    summary.mdn_temperature = s.mdn_temperature;
+    summary.mdn_mode = s.mdn_mode;
+    summary.max_len = s.max_len;
+    summary.seconds = seconds_since(t0);
+    if (options.verbose) {
+        std::printf("[generate] %s %s -> %s/ (%zu SVGs, sheet); strokes per sample %s, sketch temperature %s, seed %llu, %.1f s\n",
+                    label.c_str(), codepoint_to_utf8(codepoint).c_str(),
+                    (fs::path(options.out_dir) / label).string().c_str(), item.svgs.size(), join(item.strokes).c_str(),
+                    fmt("%g", s.temperature).c_str(), (unsigned long long)options.seed, summary.seconds);
+        std::fflush(stdout);
+    }
+    summary.items.push_back(std::move(item));
+    return summary;
+}
+
+}  // namespace k2k

@@ -1,0 +1,41 @@
+// Pieces the stage files share (not part of the public API): per-stage seeds, validation
+// fallbacks, fixed evaluation batches, gradient clipping with a NaN-safe optimiser step.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace k2k {
+
+struct TrainingData;
+
+void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, torch::Device device, bool resume);
+void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool resume);
+void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, bool resume);
+
+// config.seed mixed with the stage name, so stages draw different streams.
+uint64_t stage_seed(const Config& cfg, const std::string& stage);
+
+// The validation items, or (with a warning) the training items when the split is empty (tiny
+// smoke subsets).
+const std::vector<size_t>& pick_val(const std::vector<size_t>& val, const std::vector<size_t>& train,
+                                    const std::string& stage);
+
+// Throws k2k::Error when a stage has nothing to train on.
+void require_items(const std::vector<size_t>& items, const std::string& stage, const char* what);
+
+// The first `count` batches of `items` in order (the last may be short): the same every pass.
+std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, size_t batch, size_t count);
+
+// Clips the gradient norm (clip <= 0: no clipping) and steps the optimiser unless the norm is not
+// finite (then the step is skipped and the norm returned, so the NaN guard stops the stage with
+// the weights of the last good step). Returns the norm before clipping.
+double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip);
+
+}  // namespace k2k

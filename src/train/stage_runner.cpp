@@ -1,0 +1,177 @@
+// The shared training loop: checkpoints, metrics, progress, NaN guard, resume.
+#include "train/stage_runner.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "train/checkpoint.h"
+#include "train/progress.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace k2k {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string num(double v) {
+    std::ostringstream s;
+    s.precision(9);
+    s << v;
+    return s.str();
+}
+
+// Appends one row to metrics.csv (header first when the file is new).
+void append_metrics(const std::string& path, const StageLoopOptions& o, int64_t step, double wall, const char* split,
+                    const std::vector<double>& values) {
+    bool fresh = !fs::exists(path);
+    std::ofstream out(path, std::ios::app);
+    if (!out) throw Error(path + ": cannot append metrics");
+    if (fresh) {
+        out << "step,wall_s,split";
+        for (const std::string& t : o.terms) out << "," << t;
+        for (const std::string& t : o.extras) out << "," << t;
+        out << "\n";
+    }
+    out << step << "," << num(wall) << "," << split;
+    size_t n = o.terms.size() + o.extras.size();
+    for (size_t i = 0; i < n; ++i) out << "," << (i < values.size() ? num(values[i]) : std::string());
+    out << "\n";
+}
+
+// After a resume from `step`: rows written after the checkpoint are dropped, so the CSV reads
+// as if the run had never stopped.
+void trim_metrics(const std::string& path, int64_t step) {
+    if (!fs::exists(path)) return;
+    std::ifstream in(path);
+    std::string line, kept;
+    bool header = true;
+    while (std::getline(in, line)) {
+        if (header || std::stoll(line.substr(0, line.find(','))) <= step) kept += line + "\n";
+        header = false;
+    }
+    in.close();
+    write_file_atomic(path, kept);
+}
+
+void check_finite(const StageLoopOptions& o, int64_t step, const std::vector<double>& values, const char* what,
+                  const std::string& last_good) {
+    size_t n = std::min(values.size(), o.terms.size() + o.extras.size());
+    for (size_t i = 0; i < n; ++i) {
+        if (std::isfinite(values[i])) continue;
+        const std::string& name = i < o.terms.size() ? o.terms[i] : o.extras[i - o.terms.size()];
+        throw Error(o.name + ": step " + std::to_string(step) + ": " + what + " '" + name + "' is " +
+                    (std::isnan(values[i]) ? "nan" : "inf") + "; stopped. " +
+                    (last_good.empty() ? std::string("No checkpoint was written yet.")
+                                       : "Last good checkpoint kept: " + last_good) +
+                    " (try a lower lr or grad_clip)");
+    }
+}
+
+}  // namespace
+
+bool stage_complete(const std::string& dir) { return fs::exists(fs::path(dir) / "done.json"); }
+
+StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
+    TORCH_CHECK(!o.terms.empty(), "run_stage_loop needs at least one term");
+    fs::create_directories(o.dir);
+    const std::string last_path = (fs::path(o.dir) / "last.pt").string();
+    const std::string best_path = (fs::path(o.dir) / "best.pt").string();
+    const std::string metrics_path = (fs::path(o.dir) / "metrics.csv").string();
+    const std::string done_path = (fs::path(o.dir) / "done.json").string();
+
+    StageResult result;
+    int64_t step = 0;
+    double wall_before = 0;
+    double best = std::numeric_limits<double>::infinity();
+    std::string last_good;
+    if (o.resume && fs::exists(last_path)) {
+        load_archive(last_path, [&](torch::serialize::InputArchive& a) {
+            step = archive_read_int(a, "k2k_step");
+            wall_before = archive_read_double(a, "k2k_wall_s");
+            best = archive_read_double(a, "k2k_best_val");
+            hooks.load(a);
+        });
+        trim_metrics(metrics_path, step);
+        result.resumed_at = step;
+        last_good = last_path + " (step " + std::to_string(step) + ")";
+    } else {
+        for (const std::string& p : {last_path, best_path, metrics_path, done_path}) fs::remove(p);
+    }
+    fs::remove(done_path);
+
+    Progress progress(o.name, o.steps, step, o.log_every);
+    if (result.resumed_at >= 0) progress.message("resumed from " + last_path + " at step " + std::to_string(step));
+    auto t0 = std::chrono::steady_clock::now();
+    auto wall = [&]() { return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    auto save_to = [&](const std::string& path, int64_t at) {
+        save_archive(path, [&](torch::serialize::OutputArchive& a) {
+            archive_write_int(a, "k2k_step", at);
+            archive_write_double(a, "k2k_wall_s", wall());
+            archive_write_double(a, "k2k_best_val", best);
+            hooks.save(a);
+        });
+    };
+
+    // K2K_DEBUG_NAN_STEP=N turns the loss of step N into NaN: a way to see (and test) the guard.
+    const char* nan_env = std::getenv("K2K_DEBUG_NAN_STEP");
+    const int64_t nan_step = nan_env ? std::atoll(nan_env) : -1;
+    std::vector<double> last_train, last_val;
+    const int64_t first = step;
+    for (; step < o.steps; ++step) {
+        std::vector<double> values = hooks.train_step(step);
+        if (step + 1 == nan_step && !values.empty()) values[0] = std::nan("");
+        check_finite(o, step + 1, values, "loss term", last_good);
+        last_train = values;
+        int64_t done = step + 1;
+        if (done % o.log_every == 0 || done == o.steps) append_metrics(metrics_path, o, done, wall(), "train", values);
+        std::vector<std::pair<std::string, double>> shown;
+        for (size_t i = 0; i < o.terms.size() && i < values.size(); ++i) shown.emplace_back(o.terms[i], values[i]);
+        progress.update(done, shown);
+
+        if (done % o.eval_every == 0 || done == o.steps) {
+            std::vector<double> val = hooks.evaluate();
+            check_finite(o, done, val, "validation term", last_good);
+            last_val = val;
+            append_metrics(metrics_path, o, done, wall(), "val", val);
+            std::ostringstream msg;
+            msg << "step " << done << " validation:";
+            for (size_t i = 0; i < o.terms.size() && i < val.size(); ++i) msg << " " << o.terms[i] << "=" << num(val[i]);
+            if (val[0] < best) {
+                best = val[0];
+                save_to(best_path, done);
+                msg << " (best)";
+            }
+            save_to(last_path, done);
+            last_good = last_path + " (step " + std::to_string(done) + ")";
+            progress.message(msg.str());
+        }
+    }
+    progress.finish();
+    result.steps_done = o.steps - first;
+    result.best_val = best;
+    result.wall_s = wall();
+
+    nlohmann::json done_json;
+    done_json["stage"] = o.name;
+    done_json["steps"] = o.steps;
+    done_json["wall_s"] = result.wall_s;
+    done_json["best_val"] = std::isfinite(best) ? nlohmann::json(best) : nlohmann::json(nullptr);
+    for (size_t i = 0; i < o.terms.size(); ++i) {
+        if (i < last_train.size()) done_json["train"][o.terms[i]] = last_train[i];
+        if (i < last_val.size()) done_json["val"][o.terms[i]] = last_val[i];
+    }
+    write_file_atomic(done_path, done_json.dump(2) + "\n");
+    return result;
+}
+
+}  // namespace k2k

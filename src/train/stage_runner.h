@@ -1,0 +1,47 @@
+// The loop every training stage shares: steps, validation, best/last checkpoints, metrics CSV,
+// progress with ETA, NaN guard, and exact resume. A stage only supplies the hooks.
+#pragma once
+
+#include <torch/serialize/archive.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace k2k {
+
+struct StageLoopOptions {
+    std::string name;                 // stage name shown in logs, e.g. "vae_new"
+    std::string dir;                  // stage folder: last.pt, best.pt, metrics.csv, done.json
+    int64_t steps = 0;                // total training steps
+    int64_t eval_every = 100;         // steps between validation passes + checkpoints
+    int64_t log_every = 50;           // steps between metrics rows (and plain progress lines)
+    bool resume = false;              // continue from dir/last.pt when it exists
+    std::vector<std::string> terms;   // names of the values the hooks return; terms[0] is minimised (best.pt)
+    std::vector<std::string> extras;  // train-only values (lr, kl_weight, grad_norm...) after the terms
+};
+
+struct StageHooks {
+    // Runs training step `step` (0-based). Returns terms then extras, in the order named above.
+    std::function<std::vector<double>(int64_t step)> train_step;
+    // Returns the terms on the validation split.
+    std::function<std::vector<double>()> evaluate;
+    // Everything needed to continue exactly: weights, optimiser state, RNG states.
+    std::function<void(torch::serialize::OutputArchive&)> save;
+    std::function<void(torch::serialize::InputArchive&)> load;
+};
+
+struct StageResult {
+    int64_t steps_done = 0;      // steps run in this call
+    int64_t resumed_at = -1;     // step the run resumed from (-1: fresh start)
+    double best_val = 0;         // best validation terms[0]
+    double wall_s = 0;           // wall time of the whole stage including earlier resumed parts
+};
+
+StageResult run_stage_loop(const StageLoopOptions& options, const StageHooks& hooks);
+
+// True when `dir/done.json` says the stage finished.
+bool stage_complete(const std::string& dir);
+
+}  // namespace k2k

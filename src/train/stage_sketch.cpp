@@ -1,0 +1,211 @@
+// Stage 3: the conditional Sketch-RNN on KanjiVG strokes (paper Algorithm 1, step 3). Each sketch is
+// conditioned on z_new from the modern VAE's encoder (fine-tuned through the stroke loss, with the
+// free-bits KL term) or, for characters also in Kuzushiji-Kanji, on z~_new sampled from the MDN
+// given z_old of one of that character's Kuzushiji images.
+#include <cstdio>
+#include <map>
+
+#include <torch/torch.h>
+
+#include "train/checkpoint.h"
+#include "train/stage_internal.h"
+#include "train/stage_runner.h"
+#include "train/stages.h"
+#include "train/training_data.h"
+#include "util/error.h"
+
+namespace k2k {
+
+namespace {
+
+struct SketchSet {
+    std::vector<Stroke3> sketches;    // RDP-simplified, KanjiVG units
+    std::vector<size_t> modern;       // modern entry of each sketch
+};
+
+SketchSet build_sketches(const TrainingData& td, const std::vector<size_t>& items, const SketchConfig& sc, size_t* skipped) {
+    SketchSet set;
+    for (size_t m : items) {
+        Stroke3 s3 = modern_stroke3(td.ds, m, float(sc.rdp_epsilon));
+        if (s3.empty() || int64_t(s3.size()) > sc.max_seq_len) {
+            ++*skipped;
+            continue;
+        }
+        set.sketches.push_back(std::move(s3));
+        set.modern.push_back(m);
+    }
+    return set;
+}
+
+}  // namespace
+
+void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, bool resume) {
+    const SketchConfig& sc = cfg.sketch;
+    size_t skipped = 0;
+    SketchSet train = build_sketches(td, td.modern[0], sc, &skipped);
+    SketchSet val_own = build_sketches(td, td.modern[1], sc, &skipped);
+    if (train.sketches.empty()) throw Error("sketch: no KanjiVG training sketch fits sketch.max_seq_len = " + std::to_string(sc.max_seq_len));
+    if (val_own.sketches.empty()) std::printf("[sketch] warning: no validation sketches; validating on the training sketches\n");
+    const SketchSet& val = val_own.sketches.empty() ? train : val_own;
+    const float scale = stroke3_delta_std(train.sketches);
+    std::printf("[sketch] %zu training / %zu validation sketches (%zu longer than %lld rows skipped); delta std %.4f\n",
+                train.sketches.size(), val.sketches.size(), skipped, (long long)sc.max_seq_len, scale);
+
+    const int max_len = int(sc.max_seq_len);
+    const StartToken start = sc.start_token == "pen_up" ? StartToken::PenUp : StartToken::PenDown;
+    StrokeAugmentOptions aug;
+    aug.scale = float(sc.augment_scale);
+    aug.drop_prob = float(sc.augment_drop);
+
+    // Frozen models for z~_new: vae_old's z_old of every paired Kuzushiji training image, grouped
+    // by the modern entry of its character.
+    ConvVae vae_old = load_trained_vae(cfg, "vae_old", device);
+    Mdn mdn = load_trained_mdn(cfg, device);
+    std::map<size_t, std::vector<int64_t>> old_rows;  // modern entry -> rows of z_old_mu
+    torch::Tensor z_old_mu;
+    {
+        torch::NoGradGuard no_grad;
+        std::vector<size_t> olds;
+        for (const auto& p : td.pairs[0]) {
+            old_rows[p.second].push_back(int64_t(olds.size()));
+            olds.push_back(p.first);
+        }
+        std::vector<torch::Tensor> parts;
+        for (size_t s = 0; s < olds.size(); s += 256) {
+            std::vector<size_t> part(olds.begin() + long(s), olds.begin() + long(std::min(olds.size(), s + 256)));
+            parts.push_back(vae_old->encode(old_images(td.ds, part, nullptr, 64, 64, device)).first);
+        }
+        if (!parts.empty()) z_old_mu = torch::cat(parts);
+    }
+
+    const uint64_t seed = stage_seed(cfg, "sketch");
+    torch::manual_seed(seed);
+    ConvVae encoder = load_trained_vae(cfg, "vae_new", device);
+    SketchRnn model(sketch_options(cfg));
+    model->to(device);
+    std::vector<torch::Tensor> params = model->parameters();
+    if (sc.finetune_encoder)
+        for (const torch::Tensor& p : encoder->parameters()) params.push_back(p);
+    torch::optim::Adam opt(params, torch::optim::AdamOptions(sc.lr));
+    std::mt19937 rng{uint32_t(seed)};
+    at::Generator gen = at::detail::createCPUGenerator(seed);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+
+    StageLoopOptions lo;
+    lo.name = "sketch";
+    lo.dir = stage_dir(cfg, "sketch");
+    lo.steps = sc.steps;
+    lo.eval_every = sc.eval_every;
+    lo.log_every = cfg.log_every;
+    lo.resume = resume;
+    lo.terms = {"loss", "ls", "lp", "kl"};
+    lo.extras = {"kl_weight", "lr", "grad_norm", "mdn_share"};
+
+    StageHooks hooks;
+    hooks.train_step = [&](int64_t step) {
+        model->train();
+        encoder->train(sc.finetune_encoder);
+        const double lr = learning_rate(step, sc.lr, sc.lr_decay, sc.min_lr);
+        for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+        const double w = kl_weight(step, sc.kl_weight_start, sc.kl_weight, sc.kl_decay);
+
+        // Encoder-conditioned sketches first, MDN-conditioned ones after, so z is one cat.
+        std::vector<size_t> pick = draw_indices(train.sketches.size(), size_t(sc.batch_size), rng);
+        std::vector<size_t> enc, via_mdn;
+        std::vector<int64_t> mdn_rows;
+        for (size_t k : pick) {
+            auto it = old_rows.find(train.modern[k]);
+            if (it != old_rows.end() && sc.mdn_fraction > 0 && unit(rng) < sc.mdn_fraction) {
+                via_mdn.push_back(k);
+                mdn_rows.push_back(it->second[rng() % it->second.size()]);
+            } else {
+                enc.push_back(k);
+            }
+        }
+        std::vector<const Stroke3*> order;
+        for (size_t k : enc) order.push_back(&train.sketches[k]);
+        for (size_t k : via_mdn) order.push_back(&train.sketches[k]);
+        torch::Tensor strokes = stroke5_batch(order, scale, max_len, start, &aug, &rng, device);  // (B, T+1, 5)
+
+        std::vector<torch::Tensor> zs;
+        torch::Tensor kl = torch::zeros({}, torch::TensorOptions().device(device));
+        if (!enc.empty()) {
+            std::vector<size_t> modern;
+            for (size_t k : enc) modern.push_back(train.modern[k]);
+            torch::Tensor x = modern_images(td.ds, modern, nullptr, 64, 64, device);
+            torch::Tensor mu, logvar;
+            if (sc.finetune_encoder) {
+                std::tie(mu, logvar) = encoder->encode(x);
+            } else {
+                torch::NoGradGuard no_grad;
+                std::tie(mu, logvar) = encoder->encode(x);
+            }
+            zs.push_back(encoder->sample_z(mu, logvar, gen));
+            if (sc.finetune_encoder) kl = kl_term(mu, logvar, sc.kl_tolerance);
+        }
+        if (!via_mdn.empty()) {
+            torch::NoGradGuard no_grad;
+            torch::Tensor rows = torch::tensor(mdn_rows, torch::kInt64).to(device);
+            zs.push_back(mdn_sample(mdn->forward(z_old_mu.index_select(0, rows)), sc.mdn_temperature, gen, true));
+        }
+        torch::Tensor z = torch::cat(zs);
+        ReconstructionLoss rec = model->reconstruction(strokes, z);
+        torch::Tensor loss = rec.lr + w * kl;
+        opt.zero_grad();
+        loss.backward();
+        double norm = clip_and_step(params, opt, sc.grad_clip);
+        return std::vector<double>{loss.item<double>(), rec.ls.item<double>(), rec.lp.item<double>(), kl.item<double>(),
+                                   w, lr, norm, double(via_mdn.size()) / double(pick.size())};
+    };
+    hooks.evaluate = [&]() {
+        model->eval();
+        encoder->eval();
+        torch::NoGradGuard no_grad;
+        std::vector<size_t> all(val.sketches.size());
+        for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+        std::vector<double> sum(4, 0.0);
+        double n = 0;
+        for (const std::vector<size_t>& idx : eval_batches(all, size_t(sc.batch_size), size_t(sc.eval_batches))) {
+            std::vector<const Stroke3*> order;
+            std::vector<size_t> modern;
+            for (size_t k : idx) {
+                order.push_back(&val.sketches[k]);
+                modern.push_back(val.modern[k]);
+            }
+            torch::Tensor strokes = stroke5_batch(order, scale, max_len, start, nullptr, nullptr, device);
+            auto [mu, logvar] = encoder->encode(modern_images(td.ds, modern, nullptr, 64, 64, device));
+            ReconstructionLoss rec = model->reconstruction(strokes, mu);
+            double kl = kl_term(mu, logvar, sc.kl_tolerance).item<double>();
+            double b = double(idx.size());
+            sum[0] += b * rec.lr.item<double>();  // validation loss: Lr of the deterministic z = mu
+            sum[1] += b * rec.ls.item<double>();
+            sum[2] += b * rec.lp.item<double>();
+            sum[3] += b * kl;
+            n += b;
+        }
+        for (double& s : sum) s /= n;
+        return sum;
+    };
+    hooks.save = [&](torch::serialize::OutputArchive& a) {
+        archive_write_module(a, "model", *model);
+        archive_write_module(a, "encoder", *encoder);
+        archive_write_optimizer(a, "optimizer", opt);
+        archive_write_double(a, "scale", scale);
+        archive_write_rng(a, "rng", rng);
+        archive_write_generator(a, "gen", gen);
+        at::Generator global = at::detail::getDefaultCPUGenerator();  // recurrent dropout masks
+        archive_write_generator(a, "global_gen", global);
+    };
+    hooks.load = [&](torch::serialize::InputArchive& a) {
+        archive_read_module(a, "model", *model);
+        archive_read_module(a, "encoder", *encoder);
+        archive_read_optimizer(a, "optimizer", opt);
+        archive_read_rng(a, "rng", rng);
+        archive_read_generator(a, "gen", gen);
+        at::Generator global = at::detail::getDefaultCPUGenerator();
+        archive_read_generator(a, "global_gen", global);
+    };
+    run_stage_loop(lo, hooks);
+}
+
+}  // namespace k2k

@@ -1,0 +1,91 @@
+// Stage 1: a conv VAE per domain — vae_new on KanjiVG rasters, vae_old on Kuzushiji-Kanji images
+// (kanji2kanji: Adam 1e-3, batch 50, random resize to 48-64 px and random placement).
+#include <torch/torch.h>
+
+#include "train/checkpoint.h"
+#include "train/stage_internal.h"
+#include "train/stage_runner.h"
+#include "train/stages.h"
+#include "train/training_data.h"
+
+namespace k2k {
+
+void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, torch::Device device, bool resume) {
+    const bool modern = stage == "vae_new";
+    const VaeConfig& vc = modern ? cfg.vae_new : cfg.vae_old;
+    const std::vector<size_t>& train = modern ? td.modern[0] : td.old[0];
+    const std::vector<size_t>& val = pick_val(modern ? td.modern[1] : td.old[1], train, stage);
+    require_items(train, stage, modern ? "KanjiVG characters" : "Kuzushiji-Kanji images");
+
+    const uint64_t seed = stage_seed(cfg, stage);
+    torch::manual_seed(seed);
+    ConvVae model(vae_options(vc));
+    model->to(device);
+    torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(vc.lr));
+    std::mt19937 rng{uint32_t(seed)};
+    at::Generator gen = at::detail::createCPUGenerator(seed);
+
+    auto batch = [&](const std::vector<size_t>& idx, std::mt19937* aug) {
+        int lo = int(vc.augment_min_size), hi = int(vc.augment_max_size);
+        return modern ? modern_images(td.ds, idx, aug, lo, hi, device) : old_images(td.ds, idx, aug, lo, hi, device);
+    };
+
+    StageLoopOptions lo;
+    lo.name = stage;
+    lo.dir = stage_dir(cfg, stage);
+    lo.steps = vc.steps;
+    lo.eval_every = vc.eval_every;
+    lo.log_every = cfg.log_every;
+    lo.resume = resume;
+    lo.terms = {"loss", "recon", "kl", "kl_raw"};
+    lo.extras = {"lr", "grad_norm"};
+
+    StageHooks hooks;
+    hooks.train_step = [&](int64_t) {
+        model->train();
+        std::vector<size_t> pick = draw_indices(train.size(), size_t(vc.batch_size), rng);
+        for (size_t& p : pick) p = train[p];
+        torch::Tensor x = batch(pick, vc.augment ? &rng : nullptr);  // (B,1,64,64)
+        ConvVaeOutput out = model->forward(x, gen);
+        ConvVaeLoss loss = model->loss(out, x);
+        opt.zero_grad();
+        loss.total.backward();
+        double norm = clip_and_step(model->parameters(), opt, vc.grad_clip);
+        return std::vector<double>{loss.total.item<double>(), loss.recon.item<double>(), loss.kl.item<double>(),
+                                   loss.kl_raw.item<double>(), vc.lr, norm};
+    };
+    hooks.evaluate = [&]() {
+        model->eval();
+        torch::NoGradGuard no_grad;
+        at::Generator eval_gen = at::detail::createCPUGenerator(seed + 1);  // same noise every pass
+        std::vector<double> sum(4, 0.0);
+        int64_t n = 0;
+        for (const std::vector<size_t>& idx : eval_batches(val, size_t(vc.batch_size), size_t(vc.eval_batches))) {
+            torch::Tensor x = batch(idx, nullptr);
+            ConvVaeLoss loss = model->loss(model->forward(x, eval_gen), x);
+            double w = double(idx.size());
+            sum[0] += w * loss.total.item<double>();
+            sum[1] += w * loss.recon.item<double>();
+            sum[2] += w * loss.kl.item<double>();
+            sum[3] += w * loss.kl_raw.item<double>();
+            n += int64_t(idx.size());
+        }
+        for (double& s : sum) s /= double(n);
+        return sum;
+    };
+    hooks.save = [&](torch::serialize::OutputArchive& a) {
+        archive_write_module(a, "model", *model);
+        archive_write_optimizer(a, "optimizer", opt);
+        archive_write_rng(a, "rng", rng);
+        archive_write_generator(a, "gen", gen);
+    };
+    hooks.load = [&](torch::serialize::InputArchive& a) {
+        archive_read_module(a, "model", *model);
+        archive_read_optimizer(a, "optimizer", opt);
+        archive_read_rng(a, "rng", rng);
+        archive_read_generator(a, "gen", gen);
+    };
+    run_stage_loop(lo, hooks);
+}
+
+}  // namespace k2k

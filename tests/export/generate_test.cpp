@@ -1,0 +1,380 @@
+// Tests of `k2k generate` (export/generate.h) on a tiny run trained here from a handful of real
+// KanjiVG files and Kuzushiji-Kanji images: outputs, determinism, input checks and error texts.
+#include "export/generate.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "data/kanjivg.h"
+#include "data/png_io.h"
+#include "test_support.h"
+#include "train/stages.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace k2k {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Kuzushiji classes trained on (all also in KanjiVG, so the MDN has pairs), and modern-only ones.
+const char* const kOldClasses[] = {"U+4E00", "U+4EBA", "U+5927", "U+5C71"};
+const char* const kModernFiles[] = {"04e00.svg", "04eba.svg", "05927.svg", "05c71.svg", "05b57.svg"};
+constexpr int kImagesPerClass = 6;
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+std::vector<std::string> split_line(const std::string& line, char sep) {
+    std::vector<std::string> out;
+    std::string cur;
+    std::istringstream s(line);
+    while (std::getline(s, cur, sep)) out.push_back(cur);
+    if (!line.empty() && line.back() == sep) out.push_back("");
+    return out;
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+    std::vector<std::string> lines;
+    std::istringstream s(read_file_text(path));
+    std::string line;
+    while (std::getline(s, line)) lines.push_back(line);
+    return lines;
+}
+
+class GenerateTest : public ::testing::Test {
+protected:
+    // One tiny run for the whole file: training it is most of the file's time.
+    static void SetUpTestSuite() {
+        const std::string shared = test::shared_data_dir();
+        if (shared.empty() || !fs::exists(shared + "/kanjivg/kanji") || !fs::exists(shared + "/kkanji2")) return;
+        root_ = test::make_temp_dir("generate");
+        const fs::path kanjivg = fs::path(root_) / "kanjivg";
+        const fs::path kkanji = fs::path(root_) / "kkanji2";
+        fs::create_directories(kanjivg);
+        for (const char* f : kModernFiles) fs::copy_file(fs::path(shared) / "kanjivg/kanji" / f, kanjivg / f);
+        inputs_dir_ = (fs::path(root_) / "inputs").string();
+        fs::create_directories(inputs_dir_);
+        for (const char* c : kOldClasses) {
+            std::vector<fs::path> files;
+            for (const auto& e : fs::directory_iterator(fs::path(shared) / "kkanji2" / c)) files.push_back(e.path());
+            std::sort(files.begin(), files.end());
+            fs::create_directories(kkanji / c);
+            for (int i = 0; i < kImagesPerClass; ++i) fs::copy_file(files[size_t(i)], kkanji / c / files[size_t(i)].filename());
+            // Inputs: one held-back image per class, named after its class.
+            fs::copy_file(files[size_t(kImagesPerClass)], fs::path(inputs_dir_) / (std::string(c) + ".png"));
+        }
+
+        Config cfg;
+        cfg.name = "generate_test";
+        cfg.run_dir = (fs::path(root_) / "run").string();
+        cfg.device = "cpu";
+        cfg.log_every = 1000;
+        cfg.data.cache = (fs::path(root_) / "k2k.cache").string();
+        cfg.data.kanjivg = kanjivg.string();
+        cfg.data.kkanji = kkanji.string();
+        cfg.data.val_ratio = 0.0;
+        cfg.data.test_ratio = 0.0;
+        for (VaeConfig* v : {&cfg.vae_new, &cfg.vae_old}) {
+            v->z_size = 8;
+            v->batch_size = 8;
+            v->steps = 4;
+            v->eval_every = 2;
+            v->eval_batches = 1;
+        }
+        cfg.mdn.hidden = {16};
+        cfg.mdn.num_mixtures = 3;
+        cfg.mdn.batch_size = 16;
+        cfg.mdn.steps = 4;
+        cfg.mdn.eval_every = 2;
+        cfg.sketch.hidden_size = 16;
+        cfg.sketch.num_mixtures = 3;
+        cfg.sketch.max_seq_len = 100;
+        cfg.sketch.batch_size = 4;
+        cfg.sketch.steps = 4;
+        cfg.sketch.eval_every = 2;
+        cfg.sketch.eval_batches = 1;
+        cfg.reader.enabled = false;  // evaluation stages: not needed by generate
+        cfg.baseline.enabled = false;
+        cfg.generate.samples = 4;
+        cfg.generate.max_len = 40;
+        cfg.generate.temperature = 0.5;
+        try {
+            run_pipeline(cfg, torch::kCPU, false);
+        } catch (const std::exception& e) {
+            setup_error_ = e.what();
+            return;
+        }
+        run_dir_ = cfg.run_dir;
+        cache_ = cfg.data.cache;
+    }
+
+    void SetUp() override {
+        K2K_REQUIRE_SHARED_DATA("kanjivg/kanji");
+        K2K_REQUIRE_SHARED_DATA("kkanji2");
+        ASSERT_TRUE(setup_error_.empty()) << "training the tiny run failed: " << setup_error_;
+        ASSERT_FALSE(run_dir_.empty());
+    }
+
+    static GenerateOptions quiet(const std::string& out) {
+        GenerateOptions o;
+        o.out_dir = out;
+        o.verbose = false;
+        return o;
+    }
+
+    static std::vector<std::string> inputs() { return list_input_images(inputs_dir_); }
+
+    // A copy of the run folder to damage.
+    static std::string copy_run(const std::string& tag) {
+        std::string dir = test::make_temp_dir(tag) + "/run";
+        fs::copy(run_dir_, dir, fs::copy_options::recursive);
+        return dir;
+    }
+
+    static std::string root_;
+    static std::string run_dir_;
+    static std::string cache_;
+    static std::string inputs_dir_;
+    static std::string setup_error_;
+};
+
+std::string GenerateTest::root_;
+std::string GenerateTest::run_dir_;
+std::string GenerateTest::cache_;
+std::string GenerateTest::inputs_dir_;
+std::string GenerateTest::setup_error_;
+
+TEST_F(GenerateTest, ListInputImagesSortsPngsAndRejectsEmptyOrMissingPaths) {
+    std::vector<std::string> files = inputs();
+    ASSERT_EQ(files.size(), 4u);
+    for (size_t i = 0; i < files.size(); ++i)
+        EXPECT_EQ(files[i], (fs::path(inputs_dir_) / (std::string(kOldClasses[i]) + ".png")).string());
+    EXPECT_EQ(list_input_images(files[2]), std::vector<std::string>{files[2]});
+
+    std::string empty = test::make_temp_dir("generate_empty");
+    write_file_atomic(empty + "/notes.txt", "not an image\n");
+    EXPECT_EQ(error_of([&] { list_input_images(empty); }), empty + ": no .png file in this folder");
+    EXPECT_EQ(error_of([&] { list_input_images(empty + "/nope"); }), empty + "/nope: no such file or folder");
+}
+
+TEST_F(GenerateTest, FolderWritesEveryOutputAndTheIndex) {
+    const std::string out = test::make_temp_dir("generate_out") + "/out";
+    GenerateSummary s = generate_from_images(run_dir_, inputs(), quiet(out));
+    EXPECT_EQ(s.samples, 4);  // the run config's generate section
+    EXPECT_DOUBLE_EQ(s.temperature, 0.5);
+    EXPECT_DOUBLE_EQ(s.mdn_temperature, 0.25);
+    EXPECT_TRUE(s.mdn_mode);
+    EXPECT_EQ(s.max_len, 40);
+    ASSERT_EQ(s.items.size(), 4u);
+
+    std::vector<std::string> lines = read_lines(out + "/index.csv");
+    ASSERT_EQ(lines.size(), 5u);
+    int drawn = 0;  // non-empty samples (this barely trained model ends most sketches at once)
+    EXPECT_EQ(lines[0], "input,stem,reconstruction,modern,uncertainty,sheet,svgs,mean_std,max_std,strokes,rows");
+    for (size_t i = 0; i < s.items.size(); ++i) {
+        const GeneratedItem& it = s.items[i];
+        const std::string stem = kOldClasses[i];
+        EXPECT_EQ(it.stem, stem);
+        for (const char* name : {"reconstruction", "modern", "uncertainty"}) {
+            Image im = read_png_gray(out + "/" + stem + "/" + std::string(name) + ".png");
+            EXPECT_EQ(im.width, 64);
+            EXPECT_EQ(im.height, 64);
+        }
+        EXPECT_EQ(it.modern, stem + "/modern.png");
+        Image sheet = read_png_gray(out + "/" + it.sheet);
+        EXPECT_GT(sheet.width, 4 * 128);
+        EXPECT_GE(sheet.height, 128);
+        // The uncertainty PNG is the std x 510: its largest pixel is the rounded max std.
+        Image unc = read_png_gray(out + "/" + stem + "/uncertainty.png");
+        int max_pixel = 0;
+        for (uint8_t p : unc.pixels) max_pixel = std::max<int>(max_pixel, p);
+        EXPECT_NEAR(max_pixel, it.max_std * 510.0, 0.51);
+        EXPECT_GE(it.max_std, it.mean_std);
+        EXPECT_LE(it.max_std, 0.5);
+
+        ASSERT_EQ(it.svgs.size(), 4u);
+        for (size_t k = 0; k < it.svgs.size(); ++k) {
+            EXPECT_EQ(it.svgs[k], stem + "/strokes_" + std::to_string(k) + ".svg");
+            const std::string text = read_file_text(out + "/" + it.svgs[k]);
+            if (it.strokes[k] > 0) {
+                ++drawn;
+                KanjiVgChar c = parse_kanjivg_svg(text, "strokes.svg");
+                EXPECT_EQ(int(c.strokes.size()), it.strokes[k]);
+                for (const Polyline& line : c.strokes)
+                    for (const Point& p : line) {  // fitted into the canvas
+                        EXPECT_GE(p.x, 0.0f);
+                        EXPECT_LE(p.x, 109.0f);
+                        EXPECT_GE(p.y, 0.0f);
+                        EXPECT_LE(p.y, 109.0f);
+                    }
+            } else {
+                EXPECT_NE(text.find("</svg>"), std::string::npos);  // an empty sample is a valid, empty SVG
+            }
+            EXPECT_LE(it.rows[k], 40);
+        }
+
+        std::vector<std::string> f = split_line(lines[i + 1], ',');
+        ASSERT_EQ(f.size(), 11u) << lines[i + 1];
+        EXPECT_EQ(f[0], inputs()[i]);
+        EXPECT_EQ(f[1], stem);
+        EXPECT_EQ(f[2], stem + "/reconstruction.png");
+        EXPECT_EQ(f[3], stem + "/modern.png");
+        EXPECT_EQ(f[4], stem + "/uncertainty.png");
+        EXPECT_EQ(f[5], stem + "/sheet.png");
+        EXPECT_EQ(f[6], stem + "/strokes_0.svg;" + stem + "/strokes_1.svg;" + stem + "/strokes_2.svg;" + stem +
+                            "/strokes_3.svg");
+        EXPECT_NEAR(std::stod(f[7]), it.mean_std, 1e-6);
+        EXPECT_NEAR(std::stod(f[8]), it.max_std, 1e-6);
+        std::vector<std::string> strokes = split_line(f[9], ';'), rows = split_line(f[10], ';');
+        ASSERT_EQ(strokes.size(), 4u);
+        ASSERT_EQ(rows.size(), 4u);
+        for (size_t k = 0; k < 4; ++k) {
+            EXPECT_EQ(std::stoi(strokes[k]), it.strokes[k]);
+            EXPECT_EQ(std::stoi(rows[k]), it.rows[k]);
+            EXPECT_LE(it.strokes[k], it.rows[k]);
+        }
+    }
+    EXPECT_GT(drawn, 0) << "every sample is empty: the SVG contents were not checked";
+}
+
+TEST_F(GenerateTest, SameSeedGivesIdenticalOutputsWhateverTheOtherInputs) {
+    const std::string tmp = test::make_temp_dir("generate_seed");
+    GenerateOptions o = quiet(tmp + "/a");
+    o.seed = 7;
+    o.samples = 2;  // overrides the config's 4
+    o.mdn_mode = "sample";  // MDN noise too, so every random draw is exercised
+    GenerateSummary a = generate_from_images(run_dir_, inputs(), o);
+    o.out_dir = tmp + "/b";
+    generate_from_images(run_dir_, inputs(), o);
+    o.out_dir = tmp + "/single";
+    generate_from_images(run_dir_, {inputs()[2]}, o);
+    o.out_dir = tmp + "/other";
+    o.seed = 8;
+    generate_from_images(run_dir_, inputs(), o);
+
+    bool seed_matters = false;
+    for (const GeneratedItem& it : a.items) {
+        ASSERT_EQ(it.svgs.size(), 2u);
+        std::vector<std::string> files = {it.reconstruction, it.modern, it.uncertainty, it.sheet};
+        files.insert(files.end(), it.svgs.begin(), it.svgs.end());
+        for (const std::string& f : files) {
+            const std::string bytes = read_file_text(tmp + "/a/" + f);
+            EXPECT_EQ(bytes, read_file_text(tmp + "/b/" + f)) << f;
+            if (it.stem == kOldClasses[2]) {
+                EXPECT_EQ(bytes, read_file_text(tmp + "/single/" + f)) << f;
+            }
+            if (bytes != read_file_text(tmp + "/other/" + f)) seed_matters = true;
+        }
+    }
+    EXPECT_TRUE(seed_matters);
+    EXPECT_EQ(read_file_text(tmp + "/a/index.csv"), read_file_text(tmp + "/b/index.csv"));
+}
+
+TEST_F(GenerateTest, WrongSizeIsRefusedBeforeAnythingIsWrittenUnlessResized) {
+    const std::string tmp = test::make_temp_dir("generate_size");
+    Image small(48, 40, 0);
+    for (int y = 10; y < 30; ++y) small.at(24, y) = 255;
+    const std::string path = tmp + "/small.png";
+    write_png_gray(path, small);
+
+    GenerateOptions o = quiet(tmp + "/out");
+    EXPECT_EQ(error_of([&] { generate_from_images(run_dir_, {inputs()[0], path}, o); }),
+              path + ": image is 48x40, expected 64x64 (pass --resize to resize it)");
+    EXPECT_FALSE(fs::exists(tmp + "/out"));
+
+    o.resize = true;
+    GenerateSummary s = generate_from_images(run_dir_, {path}, o);
+    ASSERT_EQ(s.items.size(), 1u);
+    EXPECT_EQ(s.items[0].stem, "small");
+    EXPECT_EQ(read_png_gray(tmp + "/out/small/modern.png").width, 64);
+    EXPECT_EQ(read_lines(tmp + "/out/index.csv").size(), 2u);
+}
+
+TEST_F(GenerateTest, NonPngInputGivesTheReadersError) {
+    const std::string tmp = test::make_temp_dir("generate_bad_png");
+    const std::string path = tmp + "/bad.png";
+    write_file_atomic(path, "this is not a PNG");
+    std::string expected;
+    try {
+        read_png_gray(path);
+    } catch (const Error& e) {
+        expected = e.what();
+    }
+    ASSERT_EQ(expected.rfind(path + ": ", 0), 0u) << expected;
+    EXPECT_EQ(error_of([&] { generate_from_images(run_dir_, {path}, quiet(tmp + "/out")); }), expected);
+}
+
+TEST_F(GenerateTest, MissingRunConfigOrCheckpointIsNamed) {
+    const std::string tmp = test::make_temp_dir("generate_missing");
+    EXPECT_EQ(error_of([&] { generate_from_images(tmp + "/nope", inputs(), quiet(tmp + "/out")); }),
+              tmp + "/nope: run folder not found (train one with k2k pipeline --config <config>)");
+    EXPECT_EQ(error_of([&] { generate_from_images(tmp, inputs(), quiet(tmp + "/out")); }),
+              tmp + "/config.yaml: not found; " + tmp + " is not a run folder written by k2k train or k2k pipeline");
+
+    const std::string run = copy_run("generate_no_ckpt");
+    fs::remove(run + "/mdn/best.pt");
+    EXPECT_EQ(error_of([&] { generate_from_images(run, inputs(), quiet(tmp + "/out")); }),
+              run + "/mdn/best.pt: checkpoint not found; train the stage first (k2k train --config <config> --stage mdn)");
+    EXPECT_FALSE(fs::exists(tmp + "/out"));
+}
+
+TEST_F(GenerateTest, CorruptCheckpointIsNamed) {
+    const std::string run = copy_run("generate_corrupt");
+    write_file_atomic(run + "/sketch/best.pt", "garbage, not a torch archive");
+    const std::string msg = error_of([&] { generate_from_images(run, inputs(), quiet(run + "/../out")); });
+    EXPECT_EQ(msg.rfind(run + "/sketch/best.pt: corrupt or unreadable checkpoint (", 0), 0u) << msg;
+    EXPECT_NE(msg.find("delete it and re-train the stage"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+}
+
+TEST_F(GenerateTest, KanjiPathWritesStrokeSamplesAndRejectsUnknownCharacters) {
+    const std::string tmp = test::make_temp_dir("generate_kanji");
+    GenerateOptions o = quiet(tmp + "/a");
+    o.samples = 2;
+    GenerateSummary s = generate_from_kanji(run_dir_, 0x5B57, o);
+    ASSERT_EQ(s.items.size(), 1u);
+    const GeneratedItem& it = s.items[0];
+    EXPECT_EQ(it.stem, "U+5B57");
+    EXPECT_EQ(it.sheet, "U+5B57/sheet.png");
+    EXPECT_GE(read_png_gray(tmp + "/a/U+5B57/sheet.png").width, 128);
+    ASSERT_EQ(it.svgs.size(), 2u);
+    for (size_t k = 0; k < 2; ++k) {
+        const std::string text = read_file_text(tmp + "/a/U+5B57/strokes_" + std::to_string(k) + ".svg");
+        EXPECT_NE(text.find("kvg:StrokePaths_05b57"), std::string::npos);
+        if (it.strokes[k] > 0) {
+            EXPECT_EQ(int(parse_kanjivg_svg(text, "strokes.svg").strokes.size()), it.strokes[k]);
+        }
+    }
+    o.out_dir = tmp + "/b";
+    generate_from_kanji(run_dir_, 0x5B57, o);
+    EXPECT_EQ(read_file_text(tmp + "/a/U+5B57/strokes_1.svg"), read_file_text(tmp + "/b/U+5B57/strokes_1.svg"));
+
+    EXPECT_EQ(error_of([&] { generate_from_kanji(run_dir_, 0x9999, o); }), cache_ + ": no KanjiVG entry for U+9999");
+}
+
+TEST_F(GenerateTest, BadOptionsAreRefused) {
+    const std::string tmp = test::make_temp_dir("generate_opts");
+    GenerateOptions o = quiet(tmp + "/out");
+    o.mdn_mode = "median";
+    EXPECT_EQ(error_of([&] { generate_from_images(run_dir_, inputs(), o); }),
+              "generate: mdn mode must be mean or sample, got 'median'");
+    o = quiet("");
+    EXPECT_EQ(error_of([&] { generate_from_images(run_dir_, inputs(), o); }), "generate: no output folder given");
+}
+
+}  // namespace
+}  // namespace k2k

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Executes notebooks/k2k_results.ipynb headless (jupyter nbconvert --execute) on a run folder: the
+# one in $K2K_RUN when set, else a tiny run trained here from a few files of the shared data.
+# Usage: run_notebook.sh K2K_BINARY [SHARED_DATA_DIR]
+# Prints a SKIP line and exits 0 when jupyter, matplotlib, pandas or the data are missing.
+# K2K_NOTEBOOK_OUT=FILE keeps the executed notebook.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+notebook="$here/../../notebooks/k2k_results.ipynb"
+k2k=${1:?usage: run_notebook.sh K2K_BINARY [SHARED_DATA_DIR]}
+shared=${2:-${K2K_SHARED_DATA:-$here/../../../shared/data}}
+
+jupyter=$(command -v jupyter || true)
+if [ -z "$jupyter" ]; then
+    echo "SKIP: jupyter not found (apt-get install jupyter-nbconvert python3-ipykernel python3-matplotlib python3-pandas)"
+    exit 0
+fi
+# The kernel runs the interpreter jupyter itself runs on (Debian: /usr/bin/python3), not a
+# python3 that happens to come first on PATH.
+python=$(head -n 1 "$jupyter" | sed -n 's/^#! *//p' | cut -d' ' -f1)
+[ -x "${python:-}" ] || python=python3
+for module in nbconvert ipykernel matplotlib pandas; do
+    if ! "$python" -c "import $module" 2>/dev/null; then
+        echo "SKIP: python module $module not importable by $python (apt-get install jupyter-nbconvert python3-ipykernel python3-matplotlib python3-pandas)"
+        exit 0
+    fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/k2k_notebook.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+if [ -n "${K2K_RUN:-}" ]; then
+    run=$K2K_RUN
+    gen=${K2K_GENERATE_OUT:-out/quick}
+    evalout=${K2K_EVAL_OUT:-out/quick-eval}
+else
+    if [ ! -d "$shared/kanjivg/kanji" ] || [ ! -d "$shared/kkanji2" ]; then
+        echo "SKIP: shared data not found in $shared (set K2K_SHARED_DATA, or K2K_RUN to an existing run folder)"
+        exit 0
+    fi
+    # A tiny run: 4 Kuzushiji classes x 12 images, 8 KanjiVG characters, a few steps per stage.
+    mkdir -p "$work/kanjivg" "$work/inputs"
+    for f in 04e00 04eba 05927 05c71 05b57 06728 06c34 0706b; do
+        cp "$shared/kanjivg/kanji/$f.svg" "$work/kanjivg/"
+    done
+    for c in U+4E00 U+4EBA U+5927 U+5C71; do
+        mkdir -p "$work/kkanji2/$c"
+        ls "$shared/kkanji2/$c" | sort | head -n 12 | while read -r png; do cp "$shared/kkanji2/$c/$png" "$work/kkanji2/$c/"; done
+        first=$(ls "$shared/kkanji2/$c" | sort | sed -n 13p)
+        cp "$shared/kkanji2/$c/$first" "$work/inputs/$c.png"
+    done
+    cat > "$work/tiny.yaml" <<YAML
+name: notebook_test
+run_dir: $work/run
+device: cpu
+log_every: 1000
+data: {cache: $work/k2k.cache, kanjivg: $work/kanjivg, kkanji: $work/kkanji2, val_ratio: 0.1, test_ratio: 0.3}
+vae_new: {z_size: 8, batch_size: 8, steps: 4, eval_every: 2, eval_batches: 1}
+vae_old: {z_size: 8, batch_size: 8, steps: 4, eval_every: 2, eval_batches: 1}
+mdn: {hidden: [16], num_mixtures: 3, batch_size: 16, steps: 4, eval_every: 2}
+sketch: {hidden_size: 16, num_mixtures: 3, max_seq_len: 150, batch_size: 4, steps: 4, eval_every: 2, eval_batches: 1}
+generate: {samples: 2, max_len: 30, temperature: 0.5}
+reader: {enabled: true, width: 4, hidden: 16, batch_size: 16, steps: 4, eval_every: 2, eval_classes: 8}
+baseline: {enabled: true, hidden: 8, batch_size: 16, steps: 4, eval_every: 2}
+YAML
+    run=$work/run
+    gen=$work/gen
+    evalout=$work/evalout
+    "$k2k" pipeline --config "$work/tiny.yaml" > "$work/pipeline.log" 2>&1 || { cat "$work/pipeline.log"; exit 1; }
+    "$k2k" generate --run "$run" --input "$work/inputs" --out "$gen" > "$work/generate.log" 2>&1 || { cat "$work/generate.log"; exit 1; }
+    "$k2k" eval --run "$run" --out "$evalout" > "$work/eval.log" 2>&1 || { cat "$work/eval.log"; exit 1; }
+fi
+
+K2K_RUN=$run K2K_GENERATE_OUT=$gen K2K_EVAL_OUT=$evalout PYDEVD_DISABLE_FILE_VALIDATION=1 \
+    "$jupyter" nbconvert --to notebook --execute --ExecutePreprocessor.timeout=300 \
+    --output-dir "$work" --output executed.ipynb "$notebook"
+# Every code cell ran (nbconvert stops at the first error, so this guards against silent skips).
+"$python" - "$work/executed.ipynb" <<'PY'
+import json, sys
+nb = json.load(open(sys.argv[1]))
+code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+assert all(c.get("execution_count") for c in code), "a code cell did not run"
+errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+assert not errors, errors
+images = sum(1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+assert images >= 3, f"expected plots, got {images} images"
+print(f"notebook OK: {len(code)} code cells, {images} figures")
+PY
+# Keep the executed notebook when asked (to look at the figures).
+if [ -n "${K2K_NOTEBOOK_OUT:-}" ]; then cp "$work/executed.ipynb" "$K2K_NOTEBOOK_OUT"; fi

@@ -1,0 +1,199 @@
+// End-to-end tests of the staged pipeline on the smoke config and real data: resume after an
+// interruption gives the same losses at the same steps, the NaN guard keeps the last good
+// checkpoint, and the CLI runs prepare -> pipeline -> generate -> export with parseable outputs.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "config/config.h"
+#include "data/cache.h"
+#include "data/kanjivg.h"
+#include "data/png_io.h"
+#include "data/prepare.h"
+#include "test_support.h"
+#include "train/checkpoint.h"
+#include "train/stage_runner.h"
+#include "train/stages.h"
+#include "train/training_data.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace k2k {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One cache of the whole shared data per test binary (a few seconds).
+std::string shared_cache() {
+    static std::string path;
+    if (!path.empty()) return path;
+    std::string dir = test::make_temp_dir("pipeline_cache");
+    PrepareOptions o;
+    o.kanjivg_dir = test::shared_data_dir() + "/kanjivg/kanji";
+    o.kkanji_dir = test::shared_data_dir() + "/kkanji2";
+    o.split.val = 0.05;
+    o.split.test = 0.10;
+    path = dir + "/k2k.cache";
+    save_dataset(path, prepare_dataset(o));
+    return path;
+}
+
+Config smoke_config(const std::string& run_dir) {
+    Config c = load_config(std::string(K2K_SOURCE_DIR) + "/configs/smoke.yaml");
+    c.run_dir = run_dir;
+    c.data.cache = shared_cache();
+    return c;
+}
+
+// metrics.csv without the wall-time column, which differs between runs.
+std::string metrics_without_time(const std::string& path) {
+    std::ifstream in(path);
+    std::string line, out;
+    while (std::getline(in, line)) {
+        size_t a = line.find(','), b = line.find(',', a + 1);
+        out += line.substr(0, a) + line.substr(b) + "\n";
+    }
+    return out;
+}
+
+struct EnvGuard {
+    explicit EnvGuard(const char* value) { setenv("K2K_DEBUG_NAN_STEP", value, 1); }
+    ~EnvGuard() { unsetenv("K2K_DEBUG_NAN_STEP"); }
+};
+
+TEST(Pipeline, ResumeAfterInterruptionMatchesAnUninterruptedRun) {
+    K2K_REQUIRE_SHARED_DATA("kkanji2");
+    torch::set_num_threads(1);  // the same reduction order in both runs
+    std::string root = test::make_temp_dir("resume");
+    Config a = smoke_config(root + "/a");
+    Config b = smoke_config(root + "/b");
+    TrainingData data = select_training_data(load_dataset(a.data.cache), a.data);
+    run_pipeline(a, torch::kCPU, false);
+
+    // Run B: every stage is stopped by the NaN guard a few steps after a checkpoint, then resumed.
+    const std::map<std::string, std::pair<int64_t, int64_t>> stop = {
+        {"vae_new", {13, 10}}, {"vae_old", {12, 10}}, {"mdn", {17, 15}}, {"sketch", {8, 6}}};
+    prepare_run_dir(b);
+    for (const std::string& stage : stage_names()) {
+        int64_t at = stop.at(stage).first, checkpoint = stop.at(stage).second;
+        {
+            EnvGuard nan(std::to_string(at).c_str());
+            try {
+                train_stage(b, stage, data, torch::kCPU, false);
+                FAIL() << stage << ": expected the NaN guard to stop the stage";
+            } catch (const Error& e) {
+                std::string expected = stage + ": step " + std::to_string(at) + ": loss term '" +
+                                       (stage == "mdn" ? "nll" : "loss") + "' is nan; stopped. Last good checkpoint kept: " +
+                                       stage_dir(b, stage) + "/last.pt (step " + std::to_string(checkpoint) +
+                                       ") (try a lower lr or grad_clip)";
+                EXPECT_EQ(e.what(), expected);
+            }
+        }
+        EXPECT_FALSE(stage_complete(stage_dir(b, stage)));
+        int64_t saved = -1;
+        load_archive(stage_dir(b, stage) + "/last.pt",
+                     [&](torch::serialize::InputArchive& ar) { saved = archive_read_int(ar, "k2k_step"); });
+        EXPECT_EQ(saved, checkpoint);
+        train_stage(b, stage, data, torch::kCPU, true);
+        EXPECT_TRUE(stage_complete(stage_dir(b, stage)));
+        EXPECT_EQ(metrics_without_time(stage_dir(b, stage) + "/metrics.csv"),
+                  metrics_without_time(stage_dir(a, stage) + "/metrics.csv"))
+            << stage << ": resumed losses differ from the uninterrupted run";
+    }
+}
+
+TEST(Pipeline, StagesNeedTheirPredecessors) {
+    K2K_REQUIRE_SHARED_DATA("kkanji2");
+    Config c = smoke_config(test::make_temp_dir("order") + "/run");
+    TrainingData data = select_training_data(load_dataset(c.data.cache), c.data);
+    try {
+        train_stage(c, "mdn", data, torch::kCPU, false);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "stage mdn needs stage vae_new to be complete in " + c.run_dir +
+                                             " (k2k train --stage vae_new, or k2k pipeline)");
+    }
+}
+
+TEST(Pipeline, RunFolderRefusesAnotherConfig) {
+    Config c;
+    c.run_dir = test::make_temp_dir("runfolder") + "/run";
+    prepare_run_dir(c);
+    EXPECT_NO_THROW(prepare_run_dir(c));
+    c.sketch.hidden_size = 7;
+    try {
+        prepare_run_dir(c);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), c.run_dir + "/config.yaml: this run folder was made with a different config; "
+                                                     "use another run_dir or delete " + c.run_dir + " to start over");
+    }
+}
+
+// Runs cmd with stdout and stderr into a fixed log file beside the test's outputs; *output gets
+// the log text.
+int run(const std::string& cmd, std::string* output) {
+    static const std::string log_path = test::make_temp_dir("cli_log") + "/cmd.log";
+    std::string full = cmd + " > " + log_path + " 2>&1";
+    int rc = std::system(full.c_str());
+    *output = read_file_text(log_path);
+    return WEXITSTATUS(rc);
+}
+
+TEST(Pipeline, SmokeCliEndToEnd) {
+    K2K_REQUIRE_SHARED_DATA("kkanji2");
+    std::string dir = test::make_temp_dir("smoke_cli");
+    std::string k2k = K2K_BINARY;
+    std::string log = dir + "/log";
+    std::string cache = dir + "/k2k.cache";
+    ASSERT_EQ(run(k2k + " data prepare --kanjivg " + test::shared_data_dir() + "/kanjivg/kanji --kkanji " +
+                      test::shared_data_dir() + "/kkanji2 --out " + cache, &log), 0) << log;
+
+    Config c = load_config(std::string(K2K_SOURCE_DIR) + "/configs/smoke.yaml");
+    c.run_dir = dir + "/run";
+    c.data.cache = cache;
+    write_file_atomic(dir + "/smoke.yaml", dump_config(c));
+    ASSERT_EQ(run(k2k + " pipeline --config " + dir + "/smoke.yaml", &log), 0) << log;
+    for (const std::string& stage : stage_names()) {
+        EXPECT_TRUE(fs::exists(c.run_dir + "/" + stage + "/best.pt")) << stage;
+        EXPECT_TRUE(stage_complete(c.run_dir + "/" + stage)) << stage;
+    }
+    // Running it again skips every stage.
+    ASSERT_EQ(run(k2k + " pipeline --config " + dir + "/smoke.yaml", &log), 0) << log;
+    EXPECT_NE(log.find("[sketch] already complete"), std::string::npos) << log;
+
+    // Generate from two Kuzushiji test images of a trained class.
+    Dataset ds = load_dataset(cache);
+    TrainingData td = select_training_data(ds, c.data);
+    ASSERT_GE(td.old[2].size() + td.old[0].size(), 2u);
+    const std::vector<size_t>& pool = td.old[2].size() >= 2 ? td.old[2] : td.old[0];
+    fs::create_directories(dir + "/inputs");
+    for (size_t k = 0; k < 2; ++k) write_png_gray(dir + "/inputs/in" + std::to_string(k) + ".png", ds.old_image_copy(pool[k]));
+    ASSERT_EQ(run(k2k + " generate --run " + c.run_dir + " --input " + dir + "/inputs --out " + dir + "/out", &log), 0) << log;
+    for (size_t k = 0; k < 2; ++k) {
+        std::string stem = dir + "/out/in" + std::to_string(k);
+        Image modern = read_png_gray(stem + "/modern.png");
+        EXPECT_EQ(modern.width, 64);
+        EXPECT_TRUE(fs::exists(stem + "/sheet.png"));
+        for (int i = 0; i < int(c.generate.samples); ++i)
+            EXPECT_NO_THROW(read_kanjivg_file(stem + "/strokes_" + std::to_string(i) + ".svg")) << stem;
+    }
+    EXPECT_TRUE(fs::exists(dir + "/out/index.csv"));
+
+    // Export a dataset character; it reads back through the KanjiVG reader with the same strokes.
+    ASSERT_EQ(run(k2k + " export --cache " + cache + " --kanji U+5B57 --out " + dir + "/ji.svg", &log), 0) << log;
+    EXPECT_EQ(read_kanjivg_file(dir + "/ji.svg").strokes.size(), 6u);
+
+    // A wrong-size input is refused with a one-line error and a non-zero exit.
+    write_png_gray(dir + "/small.png", Image(28, 28));
+    EXPECT_NE(run(k2k + " generate --run " + c.run_dir + " --input " + dir + "/small.png --out " + dir + "/out2", &log), 0);
+    EXPECT_NE(log.find("small.png: image is 28x28, expected 64x64"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace k2k
