@@ -1,11 +1,15 @@
 // Helpers shared by the tests.
 #include "test_support.h"
 
+#include <ftw.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+
+#include "util/error.h"
 
 namespace k2k::test {
 
@@ -17,12 +21,30 @@ std::string shared_data_dir() {
 
 std::string fixtures_dir() { return std::string(K2K_SOURCE_DIR) + "/tests/fixtures"; }
 
+namespace {
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
+}  // namespace
+
+void remove_tree(const std::string& path) {
+    // FTW_DEPTH: children before their folder; FTW_PHYS: links are removed, not followed.
+    if (!path.empty()) ::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
 std::string make_temp_dir(const std::string& tag) {
     static std::atomic<int> counter{0};
     std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                 ("k2k_test_" + tag + "_" + std::to_string(::getpid()) + "_" +
                                  std::to_string(counter++));
-    std::filesystem::remove_all(dir);
+    remove_tree(dir.string());
     std::filesystem::create_directories(dir);
     return dir.string();
 }

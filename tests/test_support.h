@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace k2k::test {
@@ -12,6 +13,12 @@ namespace k2k::test {
 std::string shared_data_dir();
 // Folder of small fixtures we wrote ourselves (tests/fixtures).
 std::string fixtures_dir();
+// Deletes a file or a folder with everything in it; a missing path is not an error. (Not
+// std::filesystem::remove_all: the PyTorch 2.x wheel's libtorch.so exports a copy of that symbol
+// which crashes when a test linked against it calls it.)
+void remove_tree(const std::string& path);
+// The message of the k2k::Error that f throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 // A fresh empty temporary folder for one test.
 std::string make_temp_dir(const std::string& tag);
 

@@ -147,22 +147,9 @@ struct ShowArgs {
     std::string variant;
 };
 
-uint32_t parse_character(const std::string& s) {
-    uint32_t cp = 0;
-    if (parse_codepoint_label(s, &cp)) return cp;
-    // A single UTF-8 character is accepted too (e.g. 字).
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(s.c_str());
-    size_t n = s.size();
-    if (n == 1 && p[0] < 0x80) return p[0];
-    if (n == 2 && (p[0] & 0xE0) == 0xC0) return uint32_t(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
-    if (n == 3 && (p[0] & 0xF0) == 0xE0) return uint32_t(p[0] & 0x0F) << 12 | uint32_t(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-    if (n == 4 && (p[0] & 0xF8) == 0xF0)
-        return uint32_t(p[0] & 0x07) << 18 | uint32_t(p[1] & 0x3F) << 12 | uint32_t(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-    throw Error("'" + s + "' is not a character: expected U+XXXX (e.g. U+5B57) or one character");
-}
 
 void run_show(const ShowArgs& a) {
-    uint32_t cp = parse_character(a.character);
+    uint32_t cp = parse_character_arg(a.character, "data show");
     Dataset ds = load_dataset(a.cache);
     size_t found = ds.num_modern();
     for (size_t i = 0; i < ds.num_modern(); ++i)

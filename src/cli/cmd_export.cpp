@@ -36,19 +36,6 @@ struct ExportArgs {
     float stroke_width = 3.0f;
 };
 
-// "U+5B57" or one UTF-8 character ("字").
-uint32_t parse_character(const std::string& s, const std::string& option) {
-    uint32_t cp = 0;
-    if (parse_codepoint_label(s, &cp)) return cp;
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(s.c_str());
-    size_t n = s.size();
-    if (n == 1 && p[0] < 0x80) return p[0];
-    if (n == 2 && (p[0] & 0xE0) == 0xC0) return uint32_t(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
-    if (n == 3 && (p[0] & 0xF0) == 0xE0) return uint32_t(p[0] & 0x0F) << 12 | uint32_t(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-    if (n == 4 && (p[0] & 0xF8) == 0xF0)
-        return uint32_t(p[0] & 0x07) << 18 | uint32_t(p[1] & 0x3F) << 12 | uint32_t(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-    throw Error(option + ": '" + s + "' is not a character: expected U+XXXX (e.g. U+5B57) or one character");
-}
 
 void run_export(const ExportArgs& a) {
     if (a.strokes.empty() == a.kanji.empty())
@@ -66,12 +53,12 @@ void run_export(const ExportArgs& a) {
     if (!a.strokes.empty()) {
         if (!a.variant.empty()) throw Error("export: --variant goes with --kanji, not --strokes");
         strokes = stroke3_to_strokes(read_stroke3_csv(a.strokes));
-        if (!a.codepoint.empty()) o.codepoint = parse_character(a.codepoint, "--codepoint");
+        if (!a.codepoint.empty()) o.codepoint = parse_character_arg(a.codepoint, "--codepoint");
         o.fit = !a.no_fit;  // generated strokes come in arbitrary units
         what = a.strokes;
     } else {
         if (!a.codepoint.empty()) throw Error("export: --codepoint goes with --strokes; --kanji already names the character");
-        const uint32_t cp = parse_character(a.kanji, "--kanji");
+        const uint32_t cp = parse_character_arg(a.kanji, "--kanji");
         Dataset ds = load_dataset(a.cache);
         size_t found = ds.num_modern();
         for (size_t i = 0; i < ds.num_modern() && found == ds.num_modern(); ++i)

@@ -21,18 +21,6 @@ struct GenerateArgs {
     GenerateOptions options;
 };
 
-// "U+5B57" or one UTF-8 character ("字").
-uint32_t parse_kanji(const std::string& s) {
-    uint32_t cp = 0;
-    if (parse_codepoint_label(s, &cp)) return cp;
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(s.c_str());
-    const size_t n = s.size();
-    if (n == 3 && (p[0] & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80)
-        return uint32_t(p[0] & 0x0F) << 12 | uint32_t(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-    if (n == 4 && (p[0] & 0xF8) == 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80)
-        return uint32_t(p[0] & 0x07) << 18 | uint32_t(p[1] & 0x3F) << 12 | uint32_t(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-    throw Error("--kanji: '" + s + "' is not a kanji: expected U+XXXX (e.g. U+5B57) or one character");
-}
 
 void run_generate(GenerateArgs& a) {
     if (a.input.empty() == a.kanji.empty())
@@ -40,7 +28,7 @@ void run_generate(GenerateArgs& a) {
     if (!a.input.empty())
         generate_from_images(a.run, list_input_images(a.input), a.options);
     else
-        generate_from_kanji(a.run, parse_kanji(a.kanji), a.options);
+        generate_from_kanji(a.run, parse_character_arg(a.kanji, "--kanji"), a.options);
 }
 
 }  // namespace

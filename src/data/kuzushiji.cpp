@@ -103,6 +103,21 @@ bool parse_codepoint_label(const std::string& s, uint32_t* cp) {
     return true;
 }
 
+uint32_t parse_character_arg(const std::string& s, const std::string& what) {
+    uint32_t cp = 0;
+    if (parse_codepoint_label(s, &cp)) return cp;
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(s.c_str());
+    const size_t n = s.size();
+    auto cont = [&](size_t i) { return (p[i] & 0xC0) == 0x80; };
+    if (n == 1 && p[0] < 0x80) return p[0];
+    if (n == 2 && (p[0] & 0xE0) == 0xC0 && cont(1)) return uint32_t(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+    if (n == 3 && (p[0] & 0xF0) == 0xE0 && cont(1) && cont(2))
+        return uint32_t(p[0] & 0x0F) << 12 | uint32_t(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+    if (n == 4 && (p[0] & 0xF8) == 0xF0 && cont(1) && cont(2) && cont(3))
+        return uint32_t(p[0] & 0x07) << 18 | uint32_t(p[1] & 0x3F) << 12 | uint32_t(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+    throw Error(what + ": '" + s + "' is not a character: expected U+XXXX (e.g. U+5B57) or one character");
+}
+
 KuzushijiSet read_kkanji_dir(const std::string& root, int threads) {
     fs::path dir(root);
     std::error_code ec;

@@ -38,4 +38,8 @@ KuzushijiSet read_kkanji_dir(const std::string& root, int threads = 2);
 // data/kanjivg.h.
 bool parse_codepoint_label(const std::string& s, uint32_t* cp);
 
+// A character given on the command line: "U+5B57" or the character itself in UTF-8 ("字").
+// Throws k2k::Error "<what>: '<s>' is not a character: ..." for anything else.
+uint32_t parse_character_arg(const std::string& s, const std::string& what);
+
 }  // namespace k2k

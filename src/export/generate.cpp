@@ -248,7 +248,7 @@ GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& imag
     paste_image_tile(sheet, recon_img, 1, l.tiles_y, "reconstruction");
     paste_image_tile(sheet, modern_img, 2, l.tiles_y, "modern (mean)");
     const int ux = kPad + 3 * (kTile + kPad);
-    sheet.text("uncertainty (max " + fmt("%.3f", item.max_std) + ")", ux, l.tiles_y - 5, 12);
+    sheet.text("std (max " + fmt("%.2f", item.max_std) + ")", ux, l.tiles_y - 5, 12);
     sheet.paste_rgb(heat_map_rgb(upscale(std_img, kTile / kImageSize), 255), kTile, kTile, ux, l.tiles_y);
     sheet.frame(ux, l.tiles_y, kTile, kTile);
     sheet.text("strokes", l.strokes_x, l.tiles_y - 5, 12);

@@ -1,6 +1,7 @@
 // The run folder, stage dispatch and ordering, model option mapping, and loaders of trained models.
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include <torch/torch.h>
 
@@ -36,16 +37,42 @@ torch::Device resolve_device(const std::string& name) {
 
 std::string stage_dir(const Config& c, const std::string& stage) { return (fs::path(c.run_dir) / stage).string(); }
 
+namespace {
+
+// The config without the sections that no training stage of the pipeline reads: generation
+// settings and the evaluation stages (reader, baseline), which train on their own.
+std::string pipeline_part(Config c) {
+    c.generate = GenerateConfig();
+    c.reader = ReaderConfig();
+    c.baseline = BaselineConfig();
+    return dump_config(c);
+}
+
+}  // namespace
+
 void prepare_run_dir(const Config& config) {
     fs::create_directories(config.run_dir);
     const std::string path = (fs::path(config.run_dir) / "config.yaml").string();
     const std::string text = dump_config(config);
     if (fs::exists(path)) {
         Config old = load_config(path);
-        if (dump_config(old) != text)
+        if (dump_config(old) == text) return;
+        if (pipeline_part(old) != pipeline_part(config))
             throw Error(path + ": this run folder was made with a different config; use another run_dir or delete " +
                         config.run_dir + " to start over");
-        return;
+        // Only generate / reader / baseline changed: the trained pipeline stages stay valid. An
+        // evaluation stage already trained with other settings would be stale, so it must go first.
+        Config old_reader = config, old_baseline = config;
+        old_reader.reader = old.reader;
+        old_baseline.baseline = old.baseline;
+        const std::pair<std::string, bool> eval_stages[] = {{"reader", dump_config(old_reader) != text},
+                                                            {"baseline", dump_config(old_baseline) != text}};
+        for (const auto& [stage, changed] : eval_stages)
+            if (changed && fs::exists(stage_dir(config, stage)))
+                throw Error(path + ": the " + stage + " settings differ from those " + stage_dir(config, stage) +
+                            " was trained with; delete that folder to retrain it, or keep the old settings");
+        std::printf("[run] %s: generate/reader/baseline settings updated (the pipeline stages are unaffected)\n",
+                    path.c_str());
     }
     write_file_atomic(path, text);
 }
@@ -69,6 +96,22 @@ std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, 
     for (size_t s = 0; s < items.size() && out.size() < count; s += batch)
         out.emplace_back(items.begin() + long(s), items.begin() + long(std::min(items.size(), s + batch)));
     return out;
+}
+
+void set_checkpoint_hooks(StageHooks& hooks, torch::nn::Module& model, torch::optim::Optimizer& opt, std::mt19937& rng,
+                          at::Generator& gen) {
+    hooks.save = [&model, &opt, &rng, &gen](torch::serialize::OutputArchive& a) {
+        archive_write_module(a, "model", model);
+        archive_write_optimizer(a, "optimizer", opt);
+        archive_write_rng(a, "rng", rng);
+        archive_write_generator(a, "gen", gen);
+    };
+    hooks.load = [&model, &opt, &rng, &gen](torch::serialize::InputArchive& a) {
+        archive_read_module(a, "model", model);
+        archive_read_optimizer(a, "optimizer", opt);
+        archive_read_rng(a, "rng", rng);
+        archive_read_generator(a, "gen", gen);
+    };
 }
 
 double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip) {

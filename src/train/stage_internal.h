@@ -2,10 +2,12 @@
 // fallbacks, fixed evaluation batches, gradient clipping with a NaN-safe optimiser step.
 #pragma once
 
+#include <ATen/core/Generator.h>
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 namespace k2k {
 
 struct TrainingData;
+struct StageHooks;
 
 void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, torch::Device device, bool resume);
 void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool resume);
@@ -37,5 +40,10 @@ std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, 
 // finite (then the step is skipped and the norm returned, so the NaN guard stops the stage with
 // the weights of the last good step). Returns the norm before clipping.
 double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip);
+
+// hooks.save / hooks.load of a stage whose checkpoint is one model, its optimiser, the batch-order
+// RNG and the torch generator (keys model, optimizer, rng, gen). The objects must outlive the loop.
+void set_checkpoint_hooks(StageHooks& hooks, torch::nn::Module& model, torch::optim::Optimizer& opt, std::mt19937& rng,
+                          at::Generator& gen);
 
 }  // namespace k2k

@@ -108,18 +108,7 @@ void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool r
         torch::NoGradGuard no_grad;
         return std::vector<double>{mdn_nll(model->forward(val.old_mu), val.new_mu).item<double>()};
     };
-    hooks.save = [&](torch::serialize::OutputArchive& a) {
-        archive_write_module(a, "model", *model);
-        archive_write_optimizer(a, "optimizer", opt);
-        archive_write_rng(a, "rng", rng);
-        archive_write_generator(a, "gen", gen);
-    };
-    hooks.load = [&](torch::serialize::InputArchive& a) {
-        archive_read_module(a, "model", *model);
-        archive_read_optimizer(a, "optimizer", opt);
-        archive_read_rng(a, "rng", rng);
-        archive_read_generator(a, "gen", gen);
-    };
+    set_checkpoint_hooks(hooks, *model, opt, rng, gen);
     run_stage_loop(lo, hooks);
 }
 

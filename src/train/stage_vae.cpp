@@ -73,18 +73,7 @@ void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, to
         for (double& s : sum) s /= double(n);
         return sum;
     };
-    hooks.save = [&](torch::serialize::OutputArchive& a) {
-        archive_write_module(a, "model", *model);
-        archive_write_optimizer(a, "optimizer", opt);
-        archive_write_rng(a, "rng", rng);
-        archive_write_generator(a, "gen", gen);
-    };
-    hooks.load = [&](torch::serialize::InputArchive& a) {
-        archive_read_module(a, "model", *model);
-        archive_read_optimizer(a, "optimizer", opt);
-        archive_read_rng(a, "rng", rng);
-        archive_read_generator(a, "gen", gen);
-    };
+    set_checkpoint_hooks(hooks, *model, opt, rng, gen);
     run_stage_loop(lo, hooks);
 }
 

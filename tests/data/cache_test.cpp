@@ -22,15 +22,6 @@ namespace fs = std::filesystem;
 
 const std::string kHint = "; re-run 'k2k data prepare'";
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-
 std::vector<uint8_t> pattern_bytes(size_t n) {
     std::vector<uint8_t> v(n);
     for (size_t i = 0; i < n; ++i) v[i] = uint8_t((i * 31 + 7) & 255);
@@ -129,9 +120,9 @@ TEST(Dataset, BuilderAndAccessors) {
 
 TEST(Dataset, BuilderRejectsWrongImageSize) {
     Dataset ds;
-    EXPECT_EQ(error_of([&] { ds.add_modern(0x5B57, "", "字", Split::Train, {}, noise(32, 1)); }),
+    EXPECT_EQ(test::error_of([&] { ds.add_modern(0x5B57, "", "字", Split::Train, {}, noise(32, 1)); }),
               "dataset: modern raster of U+5B57 is 32x32, expected 64x64 (meta.raster.size)");
-    EXPECT_EQ(error_of([&] { ds.add_old(0x4E00, "U+4E00/x.png", Split::Train, Image(64, 63)); }),
+    EXPECT_EQ(test::error_of([&] { ds.add_old(0x4E00, "U+4E00/x.png", Split::Train, Image(64, 63)); }),
               "dataset: old image of U+4E00 is 64x63, expected 64x64 (meta.raster.size)");
     EXPECT_EQ(ds.num_modern(), 0u);
     EXPECT_EQ(ds.num_old(), 0u);
@@ -142,7 +133,7 @@ TEST(Dataset, InconsistencyIsReported) {
     ds.old_images.pop_back();
     EXPECT_EQ(ds.inconsistency(), "old images hold 511 bytes, expected 512");
     std::string dir = test::make_temp_dir("cache_bad");
-    EXPECT_EQ(error_of([&] { save_dataset(dir + "/k2k.cache", ds); }),
+    EXPECT_EQ(test::error_of([&] { save_dataset(dir + "/k2k.cache", ds); }),
               dir + "/k2k.cache: refusing to save an inconsistent dataset (old images hold 511 bytes, expected 512)");
     EXPECT_FALSE(fs::exists(dir + "/k2k.cache"));
     ds = sample_dataset();
@@ -151,7 +142,7 @@ TEST(Dataset, InconsistencyIsReported) {
     ds = sample_dataset();
     ds.modern_stroke_offsets[2] = 1;
     EXPECT_EQ(ds.inconsistency(), "modern stroke offsets decrease at 2");
-    fs::remove_all(dir);
+    test::remove_tree(dir);
 }
 
 void expect_equal(const Dataset& a, const Dataset& b) {
@@ -206,7 +197,7 @@ TEST(Cache, RoundTripKeepsEveryField) {
     std::vector<uint8_t> first = read_file_bytes(path);
     save_dataset(path, back);
     EXPECT_EQ(read_file_bytes(path), first);
-    fs::remove_all(dir);
+    test::remove_tree(dir);
 }
 
 TEST(Cache, RoundTripEmptyDataset) {
@@ -218,7 +209,7 @@ TEST(Cache, RoundTripEmptyDataset) {
     EXPECT_EQ(back.num_modern(), 0u);
     EXPECT_EQ(back.num_old(), 0u);
     EXPECT_EQ(back.meta.raster.size, 64);
-    fs::remove_all(dir);
+    test::remove_tree(dir);
 }
 
 class CacheErrors : public ::testing::Test {
@@ -229,17 +220,17 @@ protected:
         save_dataset(path, sample_dataset());
         bytes = read_file_bytes(path);
     }
-    void TearDown() override { fs::remove_all(dir); }
+    void TearDown() override { test::remove_tree(dir); }
     void write(const std::vector<uint8_t>& b) { write_file_atomic(path, std::string(b.begin(), b.end())); }
     std::string load_error() {
-        return error_of([&] { load_dataset(path); });
+        return test::error_of([&] { load_dataset(path); });
     }
     std::string dir, path;
     std::vector<uint8_t> bytes;
 };
 
 TEST_F(CacheErrors, Missing) {
-    EXPECT_EQ(error_of([&] { load_dataset(dir + "/absent.cache"); }),
+    EXPECT_EQ(test::error_of([&] { load_dataset(dir + "/absent.cache"); }),
               dir + "/absent.cache: cannot open (No such file or directory); run 'k2k data prepare' first");
 }
 

@@ -147,7 +147,7 @@ TEST(KanjiVg, ReadErrorsNameThePath) {
         EXPECT_EQ(std::string(e.what()),
                   dir + "/05b57.svg: path s1: offset 0: path data must start with 'M' or 'm', found 'L'");
     }
-    std::filesystem::remove_all(dir);
+    test::remove_tree(dir);
 }
 
 TEST(KanjiVg, ListsSvgFilesSortedByName) {
@@ -158,7 +158,7 @@ TEST(KanjiVg, ListsSvgFilesSortedByName) {
     std::vector<std::string> files = list_kanjivg_files(dir);
     std::string d = (std::filesystem::path(dir) / "").string();
     EXPECT_EQ(files, (std::vector<std::string>{d + "04e00.svg", d + "05b57-Kaisho.svg", d + "05b57.svg"}));
-    std::filesystem::remove_all(dir);
+    test::remove_tree(dir);
     try {
         list_kanjivg_files(dir);
         FAIL() << "no error";

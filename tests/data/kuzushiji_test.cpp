@@ -21,15 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-
 // A 64x64 image whose pixels depend on `seed`, never all black.
 Image pattern(int seed, int w = 64, int h = 64) {
     Image img(w, h);
@@ -80,6 +71,20 @@ TEST(Kuzushiji, ParseCodepointLabel) {
     EXPECT_EQ(cp, 7u);  // untouched on failure
 }
 
+TEST(Kuzushiji, ParseCharacterArgument) {
+    EXPECT_EQ(parse_character_arg("U+5B57", "--kanji"), 0x5B57u);
+    EXPECT_EQ(parse_character_arg("\xE5\xAD\x97", "--kanji"), 0x5B57u);          // 字
+    EXPECT_EQ(parse_character_arg("\xF0\xA4\x87\x86", "--kanji"), 0x241C6u);    // 4-byte UTF-8
+    for (const char* bad : {"", "U+5B5", "\xE5\xAD", "\xE5\xAD\x97\xE5\xAD\x97", "\xE5\x41\x97", "ab"}) {
+        try {
+            parse_character_arg(bad, "--kanji");
+            ADD_FAILURE() << "accepted '" << bad << "'";
+        } catch (const Error& e) {
+            EXPECT_EQ(std::string(e.what()).rfind("--kanji: '", 0), 0u) << e.what();
+        }
+    }
+}
+
 void expect_fake_tree(const KuzushijiSet& set) {
     ASSERT_EQ(set.images.size(), 4u);
     EXPECT_EQ(set.images[0].name, "U+4E00/ff.png");
@@ -107,13 +112,13 @@ TEST(Kuzushiji, ReadsFakeTreeInOrderIgnoringOtherEntries) {
     expect_fake_tree(read_kkanji_dir(root + "/kkanji2", 1));
     expect_fake_tree(read_kkanji_dir(root + "/kkanji2", 3));
     expect_fake_tree(read_kkanji_dir(root + "/kkanji2", 0));
-    fs::remove_all(root);
+    test::remove_tree(root);
 }
 
 TEST(Kuzushiji, AcceptsTheParentFolder) {
     std::string root = make_fake_tree();
     expect_fake_tree(read_kkanji_dir(root, 2));
-    fs::remove_all(root);
+    test::remove_tree(root);
 }
 
 TEST(Kuzushiji, WrongSizeNamesTheFile) {
@@ -121,9 +126,9 @@ TEST(Kuzushiji, WrongSizeNamesTheFile) {
     std::string k = root + "/kkanji2";
     write_png_gray(k + "/U+5B57/d0.png", pattern(8, 32, 48));
     std::string expected = k + "/U+5B57/d0.png: expected a 64x64 image, found 32x48";
-    EXPECT_EQ(error_of([&] { read_kkanji_dir(k, 2); }), expected);
-    EXPECT_EQ(error_of([&] { read_kkanji_dir(k + "/", 2); }), expected);  // no doubled slash
-    fs::remove_all(root);
+    EXPECT_EQ(test::error_of([&] { read_kkanji_dir(k, 2); }), expected);
+    EXPECT_EQ(test::error_of([&] { read_kkanji_dir(k + "/", 2); }), expected);  // no doubled slash
+    test::remove_tree(root);
 }
 
 TEST(Kuzushiji, ReportsTheFirstBadFileWhateverTheThreads) {
@@ -137,20 +142,20 @@ TEST(Kuzushiji, ReportsTheFirstBadFileWhateverTheThreads) {
     write_text(root + "/U+4E00/0100.png", "not a png at all");
     write_png_gray(root + "/U+4E00/0550.png", pattern(1, 63, 64));
     for (int threads : {1, 2, 4})
-        EXPECT_EQ(error_of([&] { read_kkanji_dir(root, threads); }),
+        EXPECT_EQ(test::error_of([&] { read_kkanji_dir(root, threads); }),
                   root + "/U+4E00/0100.png: not a PNG file (bad signature)")
             << threads << " threads";
-    fs::remove_all(root);
+    test::remove_tree(root);
 }
 
 TEST(Kuzushiji, MissingOrEmptyRoot) {
     std::string root = test::make_temp_dir("kkanji_empty");
     write_text(root + "/README", "nothing here");
-    EXPECT_EQ(error_of([&] { read_kkanji_dir(root); }),
+    EXPECT_EQ(test::error_of([&] { read_kkanji_dir(root); }),
               root + ": no U+XXXX class folders (expected the kkanji2 folder of the Kuzushiji-Kanji archive)");
-    EXPECT_EQ(error_of([&] { read_kkanji_dir(root + "/absent"); }),
+    EXPECT_EQ(test::error_of([&] { read_kkanji_dir(root + "/absent"); }),
               root + "/absent: not a folder (expected the kkanji2 folder of the Kuzushiji-Kanji archive)");
-    fs::remove_all(root);
+    test::remove_tree(root);
 }
 
 // The staged subset: kkanji2/PROVENANCE.md gives 42,562 images in 3,831 classes, none blank;

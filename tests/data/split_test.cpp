@@ -12,19 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "test_support.h"
 #include "util/error.h"
 
 namespace k2k {
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 std::vector<std::string> kuzushiji_like_keys(size_t n) {
     std::vector<std::string> keys;
@@ -112,11 +104,11 @@ TEST(Split, ExtremeRatios) {
 }
 
 TEST(Split, BadRatiosThrow) {
-    EXPECT_EQ(error_of([] { assign_split("k", SplitRatios{0.6, 0.5}); }),
+    EXPECT_EQ(test::error_of([] { assign_split("k", SplitRatios{0.6, 0.5}); }),
               "split ratios: val=0.6 and test=0.5 must be >= 0 with val + test <= 1");
-    EXPECT_EQ(error_of([] { check_split_ratios(SplitRatios{-0.1, 0.1}); }),
+    EXPECT_EQ(test::error_of([] { check_split_ratios(SplitRatios{-0.1, 0.1}); }),
               "split ratios: val=-0.1 and test=0.1 must be >= 0 with val + test <= 1");
-    EXPECT_EQ(error_of([] { check_split_ratios(SplitRatios{0.1, 0.1}); }), "(no error)");
+    EXPECT_EQ(test::error_of([] { check_split_ratios(SplitRatios{0.1, 0.1}); }), "(no error)");
 }
 
 TEST(Split, NamesRoundTrip) {
@@ -124,8 +116,8 @@ TEST(Split, NamesRoundTrip) {
     EXPECT_STREQ(split_name(Split::Train), "train");
     EXPECT_STREQ(split_name(Split::Val), "val");
     EXPECT_STREQ(split_name(Split::Test), "test");
-    EXPECT_EQ(error_of([] { parse_split("training"); }), "unknown split 'training' (expected train, val or test)");
-    EXPECT_EQ(error_of([] { parse_split("Train"); }), "unknown split 'Train' (expected train, val or test)");
+    EXPECT_EQ(test::error_of([] { parse_split("training"); }), "unknown split 'training' (expected train, val or test)");
+    EXPECT_EQ(test::error_of([] { parse_split("Train"); }), "unknown split 'Train' (expected train, val or test)");
 }
 
 }  // namespace

@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "../test_support.h"
+#include "test_support.h"
+#include "torch_test_support.h"
 #include "config/config.h"
 #include "data/cache.h"
 #include "data/prepare.h"
@@ -34,15 +35,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 // ---- scoring ----------------------------------------------------------------------------------
 
@@ -213,7 +205,7 @@ TEST(ReaderLineWidth, NeverDrawsTheHeldOutWidth) {
     o.line_width_min = 1.9f;
     o.line_width_max = 2.1f;
     o.heldout_line_width = 2.0f;
-    EXPECT_EQ(error_of([&] { reader_line_width(0.5f, o); }),
+    EXPECT_EQ(test::error_of([&] { reader_line_width(0.5f, o); }),
               "reader_line_width: the held-out band around heldout_line_width covers the whole line width range");
 }
 
@@ -291,38 +283,20 @@ protected:
                 fs::copy_file(files[size_t(i)], kkanji / c / files[size_t(i)].filename());
         }
         Config& cfg = cfg_;
+        cfg = test::tiny_run_config(root_, kanjivg.string(), kkanji.string());
         cfg.name = "eval_test";
-        cfg.run_dir = (fs::path(root_) / "run").string();
-        cfg.device = "cpu";
         cfg.seed = 5;
-        cfg.log_every = 1000;
-        cfg.data.cache = (fs::path(root_) / "k2k.cache").string();
-        cfg.data.kanjivg = kanjivg.string();
-        cfg.data.kkanji = kkanji.string();
         cfg.data.val_ratio = 0.1;
         cfg.data.test_ratio = 0.3;
         for (VaeConfig* v : {&cfg.vae_new, &cfg.vae_old}) {
-            v->z_size = 8;
-            v->batch_size = 8;
             v->steps = 3;
             v->eval_every = 3;
-            v->eval_batches = 1;
         }
-        cfg.mdn.hidden = {16};
-        cfg.mdn.num_mixtures = 3;
-        cfg.mdn.batch_size = 16;
         cfg.mdn.steps = 3;
         cfg.mdn.eval_every = 3;
-        cfg.sketch.hidden_size = 16;
-        cfg.sketch.num_mixtures = 3;
-        cfg.sketch.max_seq_len = 150;
-        cfg.sketch.batch_size = 4;
         cfg.sketch.steps = 2;
-        cfg.sketch.eval_every = 2;
-        cfg.sketch.eval_batches = 1;
         cfg.generate.samples = 3;
         cfg.generate.max_len = 30;
-        cfg.generate.temperature = 0.5;
         cfg.reader.enabled = true;
         cfg.reader.width = 4;
         cfg.reader.hidden = 16;
@@ -345,7 +319,7 @@ protected:
     }
 
     static void TearDownTestSuite() {
-        if (!root_.empty()) fs::remove_all(root_);
+        if (!root_.empty()) test::remove_tree(root_);
     }
 
     void SetUp() override {
@@ -536,8 +510,8 @@ TEST_F(EvalRun, SameSeedSameNumbersAndLimitSpreadsItems) {
 TEST_F(EvalRun, MissingStagesAreSkippedAndMissingRunsAreErrors) {
     const std::string copy = (fs::path(root_) / "run_no_reader").string();
     fs::copy(run_dir_, copy, fs::copy_options::recursive);
-    fs::remove_all(fs::path(copy) / "reader");
-    fs::remove_all(fs::path(copy) / "baseline");
+    test::remove_tree((fs::path(copy) / "reader").string());
+    test::remove_tree((fs::path(copy) / "baseline").string());
     // The copy's config still names the original run_dir: eval must read the folder it is given.
     EvalOptions o;
     o.run_dir = copy;
@@ -551,13 +525,13 @@ TEST_F(EvalRun, MissingStagesAreSkippedAndMissingRunsAreErrors) {
     EXPECT_NE(eval_table(r).find("-"), std::string::npos);
 
     o.run_dir = (fs::path(root_) / "nope").string();
-    EXPECT_EQ(error_of([&] { run_eval(o); }), o.run_dir + ": no such run folder (train one with k2k pipeline --config <config>)");
+    EXPECT_EQ(test::error_of([&] { run_eval(o); }), o.run_dir + ": no such run folder (train one with k2k pipeline --config <config>)");
     fs::create_directories(o.run_dir);
-    EXPECT_EQ(error_of([&] { run_eval(o); }),
+    EXPECT_EQ(test::error_of([&] { run_eval(o); }),
               o.run_dir + "/config.yaml: not found; is " + o.run_dir + " a k2k run folder?");
     o.run_dir = run_dir_;
     o.split = "dev";
-    EXPECT_EQ(error_of([&] { run_eval(o); }), "unknown split 'dev' (expected train, val or test)");
+    EXPECT_EQ(test::error_of([&] { run_eval(o); }), "unknown split 'dev' (expected train, val or test)");
 }
 
 TEST_F(EvalRun, CliPrintsTheTable) {

@@ -15,6 +15,7 @@
 #include "data/kanjivg.h"
 #include "data/png_io.h"
 #include "test_support.h"
+#include "torch_test_support.h"
 #include "train/stages.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -28,15 +29,6 @@ namespace fs = std::filesystem;
 const char* const kOldClasses[] = {"U+4E00", "U+4EBA", "U+5927", "U+5C71"};
 const char* const kModernFiles[] = {"04e00.svg", "04eba.svg", "05927.svg", "05c71.svg", "05b57.svg"};
 constexpr int kImagesPerClass = 6;
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 std::vector<std::string> split_line(const std::string& line, char sep) {
     std::vector<std::string> out;
@@ -78,40 +70,13 @@ protected:
             fs::copy_file(files[size_t(kImagesPerClass)], fs::path(inputs_dir_) / (std::string(c) + ".png"));
         }
 
-        Config cfg;
+        Config cfg = test::tiny_run_config(root_, kanjivg.string(), kkanji.string());
         cfg.name = "generate_test";
-        cfg.run_dir = (fs::path(root_) / "run").string();
-        cfg.device = "cpu";
-        cfg.log_every = 1000;
-        cfg.data.cache = (fs::path(root_) / "k2k.cache").string();
-        cfg.data.kanjivg = kanjivg.string();
-        cfg.data.kkanji = kkanji.string();
         cfg.data.val_ratio = 0.0;
         cfg.data.test_ratio = 0.0;
-        for (VaeConfig* v : {&cfg.vae_new, &cfg.vae_old}) {
-            v->z_size = 8;
-            v->batch_size = 8;
-            v->steps = 4;
-            v->eval_every = 2;
-            v->eval_batches = 1;
-        }
-        cfg.mdn.hidden = {16};
-        cfg.mdn.num_mixtures = 3;
-        cfg.mdn.batch_size = 16;
-        cfg.mdn.steps = 4;
-        cfg.mdn.eval_every = 2;
-        cfg.sketch.hidden_size = 16;
-        cfg.sketch.num_mixtures = 3;
         cfg.sketch.max_seq_len = 100;
-        cfg.sketch.batch_size = 4;
-        cfg.sketch.steps = 4;
-        cfg.sketch.eval_every = 2;
-        cfg.sketch.eval_batches = 1;
-        cfg.reader.enabled = false;  // evaluation stages: not needed by generate
-        cfg.baseline.enabled = false;
         cfg.generate.samples = 4;
         cfg.generate.max_len = 40;
-        cfg.generate.temperature = 0.5;
         try {
             run_pipeline(cfg, torch::kCPU, false);
         } catch (const std::exception& e) {
@@ -167,8 +132,8 @@ TEST_F(GenerateTest, ListInputImagesSortsPngsAndRejectsEmptyOrMissingPaths) {
 
     std::string empty = test::make_temp_dir("generate_empty");
     write_file_atomic(empty + "/notes.txt", "not an image\n");
-    EXPECT_EQ(error_of([&] { list_input_images(empty); }), empty + ": no .png file in this folder");
-    EXPECT_EQ(error_of([&] { list_input_images(empty + "/nope"); }), empty + "/nope: no such file or folder");
+    EXPECT_EQ(test::error_of([&] { list_input_images(empty); }), empty + ": no .png file in this folder");
+    EXPECT_EQ(test::error_of([&] { list_input_images(empty + "/nope"); }), empty + "/nope: no such file or folder");
 }
 
 TEST_F(GenerateTest, FolderWritesEveryOutputAndTheIndex) {
@@ -292,7 +257,7 @@ TEST_F(GenerateTest, WrongSizeIsRefusedBeforeAnythingIsWrittenUnlessResized) {
     write_png_gray(path, small);
 
     GenerateOptions o = quiet(tmp + "/out");
-    EXPECT_EQ(error_of([&] { generate_from_images(run_dir_, {inputs()[0], path}, o); }),
+    EXPECT_EQ(test::error_of([&] { generate_from_images(run_dir_, {inputs()[0], path}, o); }),
               path + ": image is 48x40, expected 64x64 (pass --resize to resize it)");
     EXPECT_FALSE(fs::exists(tmp + "/out"));
 
@@ -315,19 +280,19 @@ TEST_F(GenerateTest, NonPngInputGivesTheReadersError) {
         expected = e.what();
     }
     ASSERT_EQ(expected.rfind(path + ": ", 0), 0u) << expected;
-    EXPECT_EQ(error_of([&] { generate_from_images(run_dir_, {path}, quiet(tmp + "/out")); }), expected);
+    EXPECT_EQ(test::error_of([&] { generate_from_images(run_dir_, {path}, quiet(tmp + "/out")); }), expected);
 }
 
 TEST_F(GenerateTest, MissingRunConfigOrCheckpointIsNamed) {
     const std::string tmp = test::make_temp_dir("generate_missing");
-    EXPECT_EQ(error_of([&] { generate_from_images(tmp + "/nope", inputs(), quiet(tmp + "/out")); }),
+    EXPECT_EQ(test::error_of([&] { generate_from_images(tmp + "/nope", inputs(), quiet(tmp + "/out")); }),
               tmp + "/nope: run folder not found (train one with k2k pipeline --config <config>)");
-    EXPECT_EQ(error_of([&] { generate_from_images(tmp, inputs(), quiet(tmp + "/out")); }),
+    EXPECT_EQ(test::error_of([&] { generate_from_images(tmp, inputs(), quiet(tmp + "/out")); }),
               tmp + "/config.yaml: not found; " + tmp + " is not a run folder written by k2k train or k2k pipeline");
 
     const std::string run = copy_run("generate_no_ckpt");
     fs::remove(run + "/mdn/best.pt");
-    EXPECT_EQ(error_of([&] { generate_from_images(run, inputs(), quiet(tmp + "/out")); }),
+    EXPECT_EQ(test::error_of([&] { generate_from_images(run, inputs(), quiet(tmp + "/out")); }),
               run + "/mdn/best.pt: checkpoint not found; train the stage first (k2k train --config <config> --stage mdn)");
     EXPECT_FALSE(fs::exists(tmp + "/out"));
 }
@@ -335,7 +300,7 @@ TEST_F(GenerateTest, MissingRunConfigOrCheckpointIsNamed) {
 TEST_F(GenerateTest, CorruptCheckpointIsNamed) {
     const std::string run = copy_run("generate_corrupt");
     write_file_atomic(run + "/sketch/best.pt", "garbage, not a torch archive");
-    const std::string msg = error_of([&] { generate_from_images(run, inputs(), quiet(run + "/../out")); });
+    const std::string msg = test::error_of([&] { generate_from_images(run, inputs(), quiet(run + "/../out")); });
     EXPECT_EQ(msg.rfind(run + "/sketch/best.pt: corrupt or unreadable checkpoint (", 0), 0u) << msg;
     EXPECT_NE(msg.find("delete it and re-train the stage"), std::string::npos) << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
@@ -363,17 +328,17 @@ TEST_F(GenerateTest, KanjiPathWritesStrokeSamplesAndRejectsUnknownCharacters) {
     generate_from_kanji(run_dir_, 0x5B57, o);
     EXPECT_EQ(read_file_text(tmp + "/a/U+5B57/strokes_1.svg"), read_file_text(tmp + "/b/U+5B57/strokes_1.svg"));
 
-    EXPECT_EQ(error_of([&] { generate_from_kanji(run_dir_, 0x9999, o); }), cache_ + ": no KanjiVG entry for U+9999");
+    EXPECT_EQ(test::error_of([&] { generate_from_kanji(run_dir_, 0x9999, o); }), cache_ + ": no KanjiVG entry for U+9999");
 }
 
 TEST_F(GenerateTest, BadOptionsAreRefused) {
     const std::string tmp = test::make_temp_dir("generate_opts");
     GenerateOptions o = quiet(tmp + "/out");
     o.mdn_mode = "median";
-    EXPECT_EQ(error_of([&] { generate_from_images(run_dir_, inputs(), o); }),
+    EXPECT_EQ(test::error_of([&] { generate_from_images(run_dir_, inputs(), o); }),
               "generate: mdn mode must be mean or sample, got 'median'");
     o = quiet("");
-    EXPECT_EQ(error_of([&] { generate_from_images(run_dir_, inputs(), o); }), "generate: no output folder given");
+    EXPECT_EQ(test::error_of([&] { generate_from_images(run_dir_, inputs(), o); }), "generate: no output folder given");
 }
 
 }  // namespace

@@ -221,7 +221,7 @@ TEST(ConvVae, SaveAndLoadGiveIdenticalOutputs) {
     saved->options.decoder_impl("native");
     EXPECT_TRUE(torch::equal(saved->reconstruct(x), loaded->reconstruct(x)));
     EXPECT_TRUE(torch::allclose(loaded_fast->reconstruct(x), loaded->reconstruct(x), 1e-5, 1e-6));
-    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+    test::remove_tree(std::filesystem::path(path).parent_path().string());
 }
 
 // Golden values from tests/golden/gen_conv_vae.py (PyTorch 1.13, float32). Tolerance: 1e-4 of

@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "../test_support.h"
+#include "test_support.h"
+#include "torch_test_support.h"
 
 namespace k2k {
 namespace {
@@ -53,15 +54,6 @@ torch::Tensor from_json(const json& values, std::vector<int64_t> shape) {
 double max_scaled_error(const torch::Tensor& a, const torch::Tensor& b) {
     torch::Tensor da = a.detach().to(torch::kFloat64), db = b.detach().to(torch::kFloat64);
     return ((da - db).abs() / (1.0 + db.abs())).max().item<double>();
-}
-
-std::string check_message(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const c10::Error& e) {
-        return e.what_without_backtrace();
-    }
-    return "(no exception)";
 }
 
 bool all_finite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
@@ -114,30 +106,30 @@ TEST(Mdn, LogSigmaStaysInsideItsBounds) {
 }
 
 TEST(Mdn, RejectsBadOptionsAndInputs) {
-    EXPECT_EQ(check_message([] { Mdn m(MdnOptions().mode("full")); }),
+    EXPECT_EQ(test::check_message([] { Mdn m(MdnOptions().mode("full")); }),
               "MdnOptions: mode must be \"per_dim\" or \"diag\", got \"full\"");
-    EXPECT_EQ(check_message([] { Mdn m(MdnOptions().num_mixtures(0)); }),
+    EXPECT_EQ(test::check_message([] { Mdn m(MdnOptions().num_mixtures(0)); }),
               "MdnOptions: num_mixtures must be positive, got 0");
-    EXPECT_EQ(check_message([] { Mdn m(MdnOptions().log_sigma_min(2).log_sigma_max(2)); }),
+    EXPECT_EQ(test::check_message([] { Mdn m(MdnOptions().log_sigma_min(2).log_sigma_max(2)); }),
               "MdnOptions: log_sigma_min must be below log_sigma_max, got 2 and 2");
-    EXPECT_EQ(check_message([] { Mdn m(MdnOptions().in_size(0)); }),
+    EXPECT_EQ(test::check_message([] { Mdn m(MdnOptions().in_size(0)); }),
               "MdnOptions: in_size and out_size must be positive, got 0 and 64");
-    EXPECT_EQ(check_message([] { Mdn m(MdnOptions().hidden({8, -1})); }),
+    EXPECT_EQ(test::check_message([] { Mdn m(MdnOptions().hidden({8, -1})); }),
               "MdnOptions: hidden layer widths must be positive, got -1");
 
     Mdn mdn(tiny_options("per_dim"));
-    EXPECT_EQ(check_message([&] { mdn->forward(torch::zeros({2, 5})); }),
+    EXPECT_EQ(test::check_message([&] { mdn->forward(torch::zeros({2, 5})); }),
               "Mdn::forward: x must be (B, 3), got [2, 5]");
     MdnOutput out = mdn->forward(torch::zeros({2, 3}));
-    EXPECT_EQ(check_message([&] { mdn_nll(out, torch::zeros({2, 5})); }),
+    EXPECT_EQ(test::check_message([&] { mdn_nll(out, torch::zeros({2, 5})); }),
               "mdn_nll: target must be (2, 4), got [2, 5]");
-    EXPECT_EQ(check_message([&] { mdn_log_prob(out, torch::zeros({4})); }),
+    EXPECT_EQ(test::check_message([&] { mdn_log_prob(out, torch::zeros({4})); }),
               "mdn_log_prob: target must be (2, 4), got [4]");
     auto gen = at::detail::createCPUGenerator(1);
-    EXPECT_EQ(check_message([&] { mdn_sample(out, 0.0, gen, true); }),
+    EXPECT_EQ(test::check_message([&] { mdn_sample(out, 0.0, gen, true); }),
               "mdn_sample: temperature must be > 0, got 0");
     MdnOutput bad{out.logit_pi, out.mu, out.log_sigma.narrow(2, 0, 2)};
-    EXPECT_EQ(check_message([&] { mdn_expected_value(bad); }),
+    EXPECT_EQ(test::check_message([&] { mdn_expected_value(bad); }),
               "mdn_expected_value: mu and log_sigma must have the same 3-d shape, got [2, 4, 3] "
               "and [2, 4, 2]");
 }

@@ -12,18 +12,10 @@
 #include <vector>
 
 #include "test_support.h"
+#include "torch_test_support.h"
 
 namespace k2k {
 namespace {
-
-std::string check_message(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const c10::Error& e) {
-        return e.what_without_backtrace();
-    }
-    return "(no exception)";
-}
 
 double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.detach().to(torch::kFloat64) - b.detach().to(torch::kFloat64)).abs().max().item<double>();
@@ -266,13 +258,14 @@ TEST(RnnStack, FusedLstmEqualsPerStepLstm) {
                                         "lstm.bias_hh_l0", "lstm.weight_ih_l1", "lstm.weight_hh_l1",
                                         "lstm.bias_ih_l1", "lstm.bias_hh_l1", "lstm.weight_ih_l2",
                                         "lstm.weight_hh_l2", "lstm.bias_ih_l2", "lstm.bias_hh_l2"}));
-    // Auto on the CPU: the hand-written BPTT while autograd records, the fused kernel without it
-    // (bit for bit the same numbers as the path it picks).
+    // Auto on the CPU: the hand-written BPTT while autograd records (bit for bit its numbers), the
+    // fused kernel without it. (LibTorch 2.x may run another LSTM kernel when no gradient is
+    // recorded, so that comparison is to float rounding, not bit for bit.)
     std::vector<torch::Tensor> autopath = run(RnnPath::Auto);
     EXPECT_TRUE(torch::equal(autopath[0], per_step[0]));
     torch::NoGradGuard no_grad;
     RnnState s = stack->split_state(flat);
-    EXPECT_TRUE(torch::equal(stack->forward(x, s), fused[0]));
+    EXPECT_LT(max_abs_diff(stack->forward(x, s), fused[0]), 1e-6);
 }
 
 TEST(RnnStack, ShapesForEveryCellAndStepMatchesForward) {
@@ -317,13 +310,13 @@ TEST(RnnStack, StepperMatchesStep) {
             torch::Tensor s = torch::randn({3, 3});
             EXPECT_LT(max_abs_diff(stepper.step(s, a), stack->step(torch::cat({s, cond}, 1), b)), 1e-5) << t;
         }
-        EXPECT_EQ(check_message([&] {
+        EXPECT_EQ(test::check_message([&] {
                       stepper.step(torch::zeros({3, 4}), a);
                   }),
                   "RnnStepper::step: s must be (3, 3), got [3, 4]");
     }
     RnnStack stack(RnnStackOptions().input_size(7).hidden_size(8));
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   RnnStepper(*stack, torch::zeros({3, 7}));
               }),
               "RnnStepper: cond must be (B, C) with C < 7, got [3, 7]");
@@ -352,34 +345,34 @@ TEST(RnnStack, RecurrentDropoutOnlyWhileTraining) {
     // The fused path refuses active dropout.
     RnnStack lstm(RnnStackOptions().cell("lstm").input_size(3).hidden_size(4).recurrent_dropout_keep(0.9));
     RnnState s = lstm->split_state(torch::zeros({2, 8}));
-    EXPECT_EQ(check_message([&] { lstm->forward(x, s, RnnPath::Fused); }),
+    EXPECT_EQ(test::check_message([&] { lstm->forward(x, s, RnnPath::Fused); }),
               "RnnStack::forward: the fused path needs cell \"lstm\" without active recurrent dropout");
 }
 
 TEST(RnnStack, RejectsBadOptionsAndShapes) {
-    EXPECT_EQ(check_message([] { RnnStack(RnnStackOptions().cell("gru")); }),
+    EXPECT_EQ(test::check_message([] { RnnStack(RnnStackOptions().cell("gru")); }),
               "RnnStack: cell must be \"lstm\", \"layer_norm\" or \"hyper\", got \"gru\"");
-    EXPECT_EQ(check_message([] { RnnStack(RnnStackOptions().num_layers(0)); }),
+    EXPECT_EQ(test::check_message([] { RnnStack(RnnStackOptions().num_layers(0)); }),
               "RnnStack: num_layers must be positive, got 0");
-    EXPECT_EQ(check_message([] { RnnStack(RnnStackOptions().recurrent_dropout_keep(0.0)); }),
+    EXPECT_EQ(test::check_message([] { RnnStack(RnnStackOptions().recurrent_dropout_keep(0.0)); }),
               "RnnStack: recurrent_dropout_keep must be in (0, 1], got 0");
     RnnStack stack(RnnStackOptions().input_size(3).hidden_size(4));
     RnnState s = stack->split_state(torch::zeros({2, 8}));
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   stack->forward(torch::zeros({2, 5, 4}), s);
               }),
               "RnnStack::forward: x must be (B, T>0, 3), got [2, 5, 4]");
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   stack->split_state(torch::zeros({2, 7}));
               }),
               "RnnStack::split_state: flat state must be (B, 8), got [2, 7]");
     LstmCellImpl cell(RnnCellOptions(3, 4));
     CellState cs = cell.split_state(torch::zeros({2, 8}));
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   cell.sequence(torch::zeros({2, 5, 15}), cs);
               }),
               "LstmCell::sequence: projected input must be (B, T>0, 16), got [2, 5, 15]");
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   cell.sequence(torch::zeros({3, 5, 16}), cs);
               }),
               "LstmCell::sequence: batch of input (3) and state (2) differ");

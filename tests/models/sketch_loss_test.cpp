@@ -13,20 +13,12 @@
 #include <vector>
 
 #include "test_support.h"
+#include "torch_test_support.h"
 
 namespace k2k {
 namespace {
 
 using nlohmann::json;
-
-std::string check_message(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const c10::Error& e) {
-        return e.what_without_backtrace();
-    }
-    return "(no exception)";
-}
 
 bool all_finite(const torch::Tensor& t) {
     return torch::isfinite(t).all().item<bool>();
@@ -46,9 +38,9 @@ torch::Tensor make_target(const std::vector<int64_t>& lengths, int64_t steps, to
 TEST(SketchLoss, OutputSizeAndSplitShapes) {
     EXPECT_EQ(sketch_output_size("bivariate", 20), 123);
     EXPECT_EQ(sketch_output_size("per_axis", 50), 303);
-    EXPECT_EQ(check_message([] { sketch_output_size("gmm", 20); }),
+    EXPECT_EQ(test::check_message([] { sketch_output_size("gmm", 20); }),
               "sketch_output_size: output must be \"bivariate\" or \"per_axis\", got \"gmm\"");
-    EXPECT_EQ(check_message([] { sketch_output_size("bivariate", 0); }),
+    EXPECT_EQ(test::check_message([] { sketch_output_size("bivariate", 0); }),
               "sketch_output_size: num_mixtures must be positive, got 0");
 
     torch::Tensor raw = torch::randn({2, 3, 3 + 6 * 4});
@@ -77,7 +69,7 @@ TEST(SketchLoss, OutputSizeAndSplitShapes) {
             .sizes(),
         torch::IntArrayRef({2, 3}));
 
-    EXPECT_EQ(check_message([&] { split_bivariate(raw, 5); }),
+    EXPECT_EQ(test::check_message([&] { split_bivariate(raw, 5); }),
               "split_bivariate: raw must be (..., 33) for 5 mixtures, got [2, 3, 27]");
 }
 
@@ -92,11 +84,11 @@ TEST(SketchLoss, ReconstructionLossShapesAndErrors) {
         EXPECT_GT(l.lp.item<double>(), 0.0);
     }
     torch::Tensor raw = torch::randn({2, 5, 21});
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   reconstruction_loss(raw, torch::zeros({2, 4, 5}), "bivariate", 3);
               }),
               "reconstruction_loss: target must be (2, 5, 5), got [2, 4, 5]");
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   reconstruction_loss(raw, torch::zeros({2, 5, 5}), "bivariate", 4);
               }),
               "reconstruction_loss: raw must be (B, T, 27), got [2, 5, 21]");
@@ -260,7 +252,7 @@ TEST(SketchLoss, KlTermAndFloor) {
     EXPECT_NEAR(t2.item<float>(), 0.5, 1e-6);
     t2.backward();
     EXPECT_NEAR(mu2.grad()[0][0].item<float>(), 1.0 / 6.0, 1e-6);  // d(½ mean μ²)/dμ = μ/6
-    EXPECT_EQ(check_message([] {
+    EXPECT_EQ(test::check_message([] {
                   kl_divergence(torch::zeros({2, 3}), torch::zeros({2, 4}));
               }),
               "kl_divergence: mu and logvar must both be (B, Nz), got [2, 3] and [2, 4]");
@@ -278,9 +270,9 @@ TEST(SketchLoss, KlWeightAndLearningRateSchedules) {
     EXPECT_GT(learning_rate(46049, 1e-3, 0.9999, 1e-5), 1e-5);
     EXPECT_DOUBLE_EQ(learning_rate(46050, 1e-3, 0.9999, 1e-5), 1e-5);
     EXPECT_DOUBLE_EQ(learning_rate(1000000, 1e-3, 0.9999, 1e-5), 1e-5);
-    EXPECT_EQ(check_message([] { learning_rate(-1, 1e-3, 0.9999, 1e-5); }),
+    EXPECT_EQ(test::check_message([] { learning_rate(-1, 1e-3, 0.9999, 1e-5); }),
               "learning_rate: step must be >= 0, got -1");
-    EXPECT_EQ(check_message([] { kl_weight(-2, 0.01, 0.5, 0.99995); }),
+    EXPECT_EQ(test::check_message([] { kl_weight(-2, 0.01, 0.5, 0.99995); }),
               "kl_weight: step must be >= 0, got -2");
 }
 

@@ -15,18 +15,10 @@
 #include "data/kanjivg.h"
 #include "data/strokes.h"
 #include "test_support.h"
+#include "torch_test_support.h"
 
 namespace k2k {
 namespace {
-
-std::string check_message(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const c10::Error& e) {
-        return e.what_without_backtrace();
-    }
-    return "(no exception)";
-}
 
 SketchRnnOptions small(const std::string& cell, const std::string& output) {
     return SketchRnnOptions()
@@ -218,36 +210,36 @@ TEST(SketchRnn, SamplingStopsAtMaxLenOrEndToken) {
 }
 
 TEST(SketchRnn, RejectsBadOptionsAndInputs) {
-    EXPECT_EQ(check_message([] { SketchRnn(SketchRnnOptions().cell("gru")); }),
+    EXPECT_EQ(test::check_message([] { SketchRnn(SketchRnnOptions().cell("gru")); }),
               "RnnStack: cell must be \"lstm\", \"layer_norm\" or \"hyper\", got \"gru\"");
-    EXPECT_EQ(check_message([] { SketchRnn(SketchRnnOptions().output("mdn")); }),
+    EXPECT_EQ(test::check_message([] { SketchRnn(SketchRnnOptions().output("mdn")); }),
               "sketch_output_size: output must be \"bivariate\" or \"per_axis\", got \"mdn\"");
-    EXPECT_EQ(check_message([] { SketchRnn(SketchRnnOptions().input_size(3)); }),
+    EXPECT_EQ(test::check_message([] { SketchRnn(SketchRnnOptions().input_size(3)); }),
               "SketchRnnOptions: input_size must be 5 (stroke-5 rows), got 3");
-    EXPECT_EQ(check_message([] { SketchRnn(SketchRnnOptions().start_token("up")); }),
+    EXPECT_EQ(test::check_message([] { SketchRnn(SketchRnnOptions().start_token("up")); }),
               "SketchRnnOptions: start_token must be \"pen_down\" or \"pen_up\", got \"up\"");
-    EXPECT_EQ(check_message([] { SketchRnn(SketchRnnOptions().recurrent_dropout_keep(1.5)); }),
+    EXPECT_EQ(test::check_message([] { SketchRnn(SketchRnnOptions().recurrent_dropout_keep(1.5)); }),
               "RnnStack: recurrent_dropout_keep must be in (0, 1], got 1.5");
     SketchRnn model(small("lstm", "bivariate"));
     torch::Tensor z = torch::zeros({2, 6});
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   model->forward(torch::zeros({2, 1, 5}), z);
               }),
               "SketchRnn::forward: strokes must be (B, T+1, 5) with T >= 1, got [2, 1, 5]");
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   model->forward(torch::zeros({2, 14, 5}), z);
               }),
               "SketchRnn::forward: 13 steps exceed max_seq_len 12");
-    EXPECT_EQ(check_message([&] {
+    EXPECT_EQ(test::check_message([&] {
                   model->forward(torch::zeros({2, 4, 5}), torch::zeros({3, 6}));
               }),
               "SketchRnn::forward: z must be (2, 6), got [3, 6]");
     SketchSampleOptions so;
     so.temperature = 0.0;
-    EXPECT_EQ(check_message([&] { model->sample(z, so, at::detail::createCPUGenerator(1)); }),
+    EXPECT_EQ(test::check_message([&] { model->sample(z, so, at::detail::createCPUGenerator(1)); }),
               "SketchRnn::sample: temperature must be > 0, got 0");
     EXPECT_EQ(
-        check_message([&] {
+        test::check_message([&] {
             model->sample(torch::zeros({2, 5}), SketchSampleOptions(), at::detail::createCPUGenerator(1));
         }),
         "SketchRnn::sample: z must be (B, 6), got [2, 5]");

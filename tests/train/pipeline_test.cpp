@@ -125,6 +125,22 @@ TEST(Pipeline, RunFolderRefusesAnotherConfig) {
     c.run_dir = test::make_temp_dir("runfolder") + "/run";
     prepare_run_dir(c);
     EXPECT_NO_THROW(prepare_run_dir(c));
+    // Generation and evaluation settings may change: no pipeline stage reads them.
+    c.generate.samples = 9;
+    c.reader.steps = 11;
+    EXPECT_NO_THROW(prepare_run_dir(c));
+    EXPECT_EQ(load_config(c.run_dir + "/config.yaml").reader.steps, 11);
+    // ... unless the evaluation stage was already trained with the old ones.
+    fs::create_directories(c.run_dir + "/reader");
+    c.reader.steps = 12;
+    try {
+        prepare_run_dir(c);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), c.run_dir + "/config.yaml: the reader settings differ from those " + c.run_dir +
+                                             "/reader was trained with; delete that folder to retrain it, or keep the old settings");
+    }
+    c.reader.steps = 11;
     c.sketch.hidden_size = 7;
     try {
         prepare_run_dir(c);
