@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -37,6 +38,26 @@ std::string error_of(const std::function<void()>& f) {
         return e.what();
     }
     return "(no error)";
+}
+
+std::vector<std::vector<std::string>> copy_data_subset(const std::string& root, const std::vector<std::string>& svgs,
+                                                       const std::vector<std::string>& classes, int per_class) {
+    namespace fs = std::filesystem;
+    const fs::path shared(shared_data_dir());
+    const fs::path kanjivg = fs::path(root) / "kanjivg", kkanji = fs::path(root) / "kkanji2";
+    fs::create_directories(kanjivg);
+    for (const std::string& f : svgs) fs::copy_file(shared / "kanjivg/kanji" / f, kanjivg / f);
+    std::vector<std::vector<std::string>> all;
+    for (const std::string& c : classes) {
+        std::vector<std::string> files;
+        for (const auto& e : fs::directory_iterator(shared / "kkanji2" / c)) files.push_back(e.path().string());
+        std::sort(files.begin(), files.end());
+        fs::create_directories(kkanji / c);
+        for (int i = 0; i < per_class && i < int(files.size()); ++i)
+            fs::copy_file(files[size_t(i)], kkanji / c / fs::path(files[size_t(i)]).filename());
+        all.push_back(files);
+    }
+    return all;
 }
 
 std::string make_temp_dir(const std::string& tag) {

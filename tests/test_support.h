@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace k2k::test {
 
@@ -19,6 +20,11 @@ std::string fixtures_dir();
 void remove_tree(const std::string& path);
 // The message of the k2k::Error that f throws, or "(no error)".
 std::string error_of(const std::function<void()>& f);
+// Copies a small subset of the shared data into root: root/kanjivg/<f> for each KanjiVG file name
+// in svgs, and the first per_class images (by file name) of each Kuzushiji class folder into
+// root/kkanji2/<class>/. Returns, per class, the paths of all of that class's shared images, sorted.
+std::vector<std::vector<std::string>> copy_data_subset(const std::string& root, const std::vector<std::string>& svgs,
+                                                       const std::vector<std::string>& classes, int per_class);
 // A fresh empty temporary folder for one test.
 std::string make_temp_dir(const std::string& tag);
 

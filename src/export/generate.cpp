@@ -78,6 +78,17 @@ Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
     return s;
 }
 
+// The settings part of a summary (counts and times are filled in by the caller).
+GenerateSummary summary_of(const Settings& s) {
+    GenerateSummary summary;
+    summary.samples = s.samples;
+    summary.temperature = s.temperature;
+    summary.mdn_temperature = s.mdn_temperature;
+    summary.mdn_mode = s.mdn_mode;
+    summary.max_len = s.max_len;
+    return summary;
+}
+
 // image is size x size; returns (1,1,size,size) in [0,1] on `device`, ink = 1 as in training.
 torch::Tensor image_tensor(const Image& image, torch::Device device) {
     torch::Tensor t = torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {1, 1, image.height, image.width},
@@ -338,12 +349,7 @@ GenerateSummary generate_from_images(const std::string& run_dir, const std::vect
     r.verbose = options.verbose;
     if (options.verbose && inputs.size() > 1)
         r.progress = std::make_unique<Progress>("generate", int64_t(inputs.size()), 0, 50);
-    GenerateSummary summary;
-    summary.samples = s.samples;
-    summary.temperature = s.temperature;
-    summary.mdn_temperature = s.mdn_temperature;
-    summary.mdn_mode = s.mdn_mode;
-    summary.max_len = s.max_len;
+    GenerateSummary summary = summary_of(s);
     for (size_t i = 0; i < images.size(); ++i) {
         // Mostly-light images are probably dark ink on paper: the models expect the data's polarity.
         double mean_pixel = 0;
@@ -420,12 +426,7 @@ GenerateSummary generate_from_kanji(const std::string& run_dir, uint32_t codepoi
     paste_strokes(sheet, l, sketches);
     sheet.save_png((fs::path(options.out_dir) / item.sheet).string());
 
-    GenerateSummary summary;
-    summary.samples = s.samples;
-    summary.temperature = s.temperature;
-    summary.mdn_temperature = s.mdn_temperature;
-    summary.mdn_mode = s.mdn_mode;
-    summary.max_len = s.max_len;
+    GenerateSummary summary = summary_of(s);
     summary.seconds = seconds_since(t0);
     if (options.verbose) {
         std::printf("[generate] %s %s -> %s/ (%zu SVGs, sheet); strokes per sample %s, sketch temperature %s, seed %llu, %.1f s\n",

@@ -272,16 +272,8 @@ protected:
         root_ = test::make_temp_dir("eval");
         const fs::path kanjivg = fs::path(root_) / "kanjivg";
         const fs::path kkanji = fs::path(root_) / "kkanji2";
-        fs::create_directories(kanjivg);
-        for (const char* f : kModernFiles) fs::copy_file(fs::path(shared) / "kanjivg/kanji" / f, kanjivg / f);
-        for (const char* c : kOldClasses) {
-            std::vector<fs::path> files;
-            for (const auto& e : fs::directory_iterator(fs::path(shared) / "kkanji2" / c)) files.push_back(e.path());
-            std::sort(files.begin(), files.end());
-            fs::create_directories(kkanji / c);
-            for (int i = 0; i < kImagesPerClass && i < int(files.size()); ++i)
-                fs::copy_file(files[size_t(i)], kkanji / c / files[size_t(i)].filename());
-        }
+        test::copy_data_subset(root_, {std::begin(kModernFiles), std::end(kModernFiles)},
+                               {std::begin(kOldClasses), std::end(kOldClasses)}, kImagesPerClass);
         Config& cfg = cfg_;
         cfg = test::tiny_run_config(root_, kanjivg.string(), kkanji.string());
         cfg.name = "eval_test";

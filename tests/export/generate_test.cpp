@@ -56,19 +56,14 @@ protected:
         root_ = test::make_temp_dir("generate");
         const fs::path kanjivg = fs::path(root_) / "kanjivg";
         const fs::path kkanji = fs::path(root_) / "kkanji2";
-        fs::create_directories(kanjivg);
-        for (const char* f : kModernFiles) fs::copy_file(fs::path(shared) / "kanjivg/kanji" / f, kanjivg / f);
+        const std::vector<std::vector<std::string>> files = test::copy_data_subset(
+            root_, {std::begin(kModernFiles), std::end(kModernFiles)}, {std::begin(kOldClasses), std::end(kOldClasses)},
+            kImagesPerClass);
         inputs_dir_ = (fs::path(root_) / "inputs").string();
         fs::create_directories(inputs_dir_);
-        for (const char* c : kOldClasses) {
-            std::vector<fs::path> files;
-            for (const auto& e : fs::directory_iterator(fs::path(shared) / "kkanji2" / c)) files.push_back(e.path());
-            std::sort(files.begin(), files.end());
-            fs::create_directories(kkanji / c);
-            for (int i = 0; i < kImagesPerClass; ++i) fs::copy_file(files[size_t(i)], kkanji / c / files[size_t(i)].filename());
-            // Inputs: one held-back image per class, named after its class.
-            fs::copy_file(files[size_t(kImagesPerClass)], fs::path(inputs_dir_) / (std::string(c) + ".png"));
-        }
+        // Inputs: one held-back image per class, named after its class.
+        for (size_t k = 0; k < files.size(); ++k)
+            fs::copy_file(files[k].at(size_t(kImagesPerClass)), fs::path(inputs_dir_) / (std::string(kOldClasses[k]) + ".png"));
 
         Config cfg = test::tiny_run_config(root_, kanjivg.string(), kkanji.string());
         cfg.name = "generate_test";

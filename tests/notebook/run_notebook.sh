@@ -32,8 +32,8 @@ trap 'rm -rf "$work"' EXIT
 
 if [ -n "${K2K_RUN:-}" ]; then
     run=$K2K_RUN
-    gen=${K2K_GENERATE_OUT:-out/quick}
-    evalout=${K2K_EVAL_OUT:-out/quick-eval}
+    gen=${K2K_GENERATE_OUT:-out/quick/generated}
+    evalout=${K2K_EVAL_OUT:-out/quick/eval}
 else
     if [ ! -d "$shared/kanjivg/kanji" ] || [ ! -d "$shared/kkanji2" ]; then
         echo "SKIP: shared data not found in $shared (set K2K_SHARED_DATA, or K2K_RUN to an existing run folder)"
