@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace k2k {
 namespace {
@@ -108,6 +109,13 @@ TEST(Config, ReferenceListsEveryKey) {
     std::string ref = config_reference();
     EXPECT_NE(ref.find("| `hidden_size` | integer | 512 |"), std::string::npos);
     EXPECT_NE(ref.find("### `mdn`"), std::string::npos);
+}
+
+// configs/README.md is `k2k config docs` under a short header: regenerate it when keys change.
+TEST(Config, ReadmeIsTheGeneratedReference) {
+    const std::string readme = read_file_text(std::string(K2K_SOURCE_DIR) + "/configs/README.md");
+    EXPECT_NE(readme.find(config_reference()), std::string::npos)
+        << "configs/README.md is stale: regenerate it with `k2k config docs` (keep its header)";
 }
 
 }  // namespace
