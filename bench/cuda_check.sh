@@ -6,7 +6,8 @@
 #   bash bench/cuda_check.sh            (run from anywhere; works in the repository root)
 #
 # Needs on the machine: python3 with a CUDA torch, cmake, a C++ compiler, nvcc (/usr/local/cuda),
-# ideally ninja. Two git-ignored folders travel with the working tree:
+# ideally ninja. Two git-ignored folders travel with the working tree (make both here with
+# `bash bench/make_gpu_carry.sh`):
 #   .gpu_deps/root  Debian bookworm packages unpacked with `dpkg -x` (the -dev packages k2k builds
 #                   against and the shared libraries they need; see .gpu_deps/MANIFEST.txt).
 #                   They are copied to a private prefix ($K2K_DEPS_PREFIX, default /opt/k2k-deps)
