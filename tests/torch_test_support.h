@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "train/stages.h"
 
 namespace k2k::test {
 
@@ -54,6 +55,17 @@ inline Config tiny_run_config(const std::string& root, const std::string& kanjiv
     cfg.reader.enabled = false;
     cfg.baseline.enabled = false;
     return cfg;
+}
+
+// Trains every stage of cfg on the CPU (run_pipeline); returns "" or the error's message, for
+// fixtures that train once per file and report the failure in each test.
+inline std::string train_run(const Config& cfg) {
+    try {
+        run_pipeline(cfg, torch::kCPU, false);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
 }
 
 }  // namespace k2k::test

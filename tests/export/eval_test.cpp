@@ -301,12 +301,8 @@ protected:
         cfg.baseline.batch_size = 16;
         cfg.baseline.steps = 4;
         cfg.baseline.eval_every = 2;
-        try {
-            run_pipeline(cfg, torch::kCPU, false);
-        } catch (const std::exception& e) {
-            setup_error_ = e.what();
-            return;
-        }
+        setup_error_ = test::train_run(cfg);
+        if (!setup_error_.empty()) return;
         run_dir_ = cfg.run_dir;
     }
 

@@ -72,12 +72,8 @@ protected:
         cfg.sketch.max_seq_len = 100;
         cfg.generate.samples = 4;
         cfg.generate.max_len = 40;
-        try {
-            run_pipeline(cfg, torch::kCPU, false);
-        } catch (const std::exception& e) {
-            setup_error_ = e.what();
-            return;
-        }
+        setup_error_ = test::train_run(cfg);
+        if (!setup_error_.empty()) return;
         run_dir_ = cfg.run_dir;
         cache_ = cfg.data.cache;
     }
