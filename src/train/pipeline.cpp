@@ -98,6 +98,18 @@ std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, 
     return out;
 }
 
+StageLoopOptions stage_loop_options(const Config& cfg, const std::string& stage, int64_t steps, int64_t eval_every,
+                                    bool resume) {
+    StageLoopOptions lo;
+    lo.name = stage;
+    lo.dir = stage_dir(cfg, stage);
+    lo.steps = steps;
+    lo.eval_every = eval_every;
+    lo.log_every = cfg.log_every;
+    lo.resume = resume;
+    return lo;
+}
+
 void set_checkpoint_hooks(StageHooks& hooks, torch::nn::Module& model, torch::optim::Optimizer& opt, std::mt19937& rng,
                           at::Generator& gen) {
     hooks.save = [&model, &opt, &rng, &gen](torch::serialize::OutputArchive& a) {

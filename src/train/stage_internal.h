@@ -17,6 +17,7 @@ namespace k2k {
 
 struct TrainingData;
 struct StageHooks;
+struct StageLoopOptions;
 
 void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, torch::Device device, bool resume);
 void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool resume);
@@ -40,6 +41,11 @@ std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, 
 // finite (then the step is skipped and the norm returned, so the NaN guard stops the stage with
 // the weights of the last good step). Returns the norm before clipping.
 double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip);
+
+// The loop options every stage shares: name, stage folder under the run, steps, validation
+// interval, the config's log interval, resume. Terms and extras are the stage's own.
+StageLoopOptions stage_loop_options(const Config& cfg, const std::string& stage, int64_t steps, int64_t eval_every,
+                                    bool resume);
 
 // hooks.save / hooks.load of a stage whose checkpoint is one model, its optimiser, the batch-order
 // RNG and the torch generator (keys model, optimizer, rng, gen). The objects must outlive the loop.

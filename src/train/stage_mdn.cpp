@@ -79,13 +79,7 @@ void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool r
         return mu + torch::exp(0.5 * logvar) * eps;
     };
 
-    StageLoopOptions lo;
-    lo.name = "mdn";
-    lo.dir = stage_dir(cfg, "mdn");
-    lo.steps = mc.steps;
-    lo.eval_every = mc.eval_every;
-    lo.log_every = cfg.log_every;
-    lo.resume = resume;
+    StageLoopOptions lo = stage_loop_options(cfg, "mdn", mc.steps, mc.eval_every, resume);
     lo.terms = {"nll"};
     lo.extras = {"lr", "grad_norm"};
 

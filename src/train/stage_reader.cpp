@@ -173,13 +173,7 @@ void train_reader(const Config& cfg, TrainingData& td, torch::Device device, boo
 
     const auto ce_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(rc.label_smoothing);
 
-    StageLoopOptions lo;
-    lo.name = "reader";
-    lo.dir = stage_dir(cfg, "reader");
-    lo.steps = rc.steps;
-    lo.eval_every = rc.eval_every;
-    lo.log_every = cfg.log_every;
-    lo.resume = resume;
+    StageLoopOptions lo = stage_loop_options(cfg, "reader", rc.steps, rc.eval_every, resume);
     lo.terms = {"loss", "acc"};
     lo.extras = {"lr", "grad_norm"};
 
@@ -285,13 +279,7 @@ void train_baseline(const Config& cfg, TrainingData& td, torch::Device device, b
     torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(bc.lr));
     std::mt19937 rng{uint32_t(seed)};
 
-    StageLoopOptions lo;
-    lo.name = "baseline";
-    lo.dir = stage_dir(cfg, "baseline");
-    lo.steps = bc.steps;
-    lo.eval_every = bc.eval_every;
-    lo.log_every = cfg.log_every;
-    lo.resume = resume;
+    StageLoopOptions lo = stage_loop_options(cfg, "baseline", bc.steps, bc.eval_every, resume);
     lo.terms = {"loss", "acc"};
     lo.extras = {"lr", "grad_norm"};
 

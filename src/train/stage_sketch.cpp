@@ -91,13 +91,7 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
     at::Generator gen = at::detail::createCPUGenerator(seed);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
 
-    StageLoopOptions lo;
-    lo.name = "sketch";
-    lo.dir = stage_dir(cfg, "sketch");
-    lo.steps = sc.steps;
-    lo.eval_every = sc.eval_every;
-    lo.log_every = cfg.log_every;
-    lo.resume = resume;
+    StageLoopOptions lo = stage_loop_options(cfg, "sketch", sc.steps, sc.eval_every, resume);
     lo.terms = {"loss", "ls", "lp", "kl"};
     lo.extras = {"kl_weight", "lr", "grad_norm", "mdn_share"};
 

@@ -30,13 +30,7 @@ void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, to
         return modern ? modern_images(td.ds, idx, aug, lo, hi, device) : old_images(td.ds, idx, aug, lo, hi, device);
     };
 
-    StageLoopOptions lo;
-    lo.name = stage;
-    lo.dir = stage_dir(cfg, stage);
-    lo.steps = vc.steps;
-    lo.eval_every = vc.eval_every;
-    lo.log_every = cfg.log_every;
-    lo.resume = resume;
+    StageLoopOptions lo = stage_loop_options(cfg, stage, vc.steps, vc.eval_every, resume);
     lo.terms = {"loss", "recon", "kl", "kl_raw"};
     lo.extras = {"lr", "grad_norm"};
 
