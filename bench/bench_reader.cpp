@@ -13,7 +13,12 @@
 #include "data/cache.h"
 #include "models/reader.h"
 #include "runtime/runtime.h"
-#include "train/stage_reader.h"
+#include "data/selection.h"
+#include "run/batches.h"
+#include "run/loaders.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
 
 namespace {
 

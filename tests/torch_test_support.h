@@ -7,7 +7,12 @@
 #include <string>
 
 #include "config/config.h"
-#include "train/stages.h"
+#include "run/batches.h"
+#include "run/loaders.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
+#include "train/pipeline.h"
 
 namespace k2k::test {
 

@@ -19,7 +19,7 @@
 #include "config/config.h"
 #include "data/png_io.h"
 #include "runtime/runtime.h"
-#include "train/training_data.h"
+#include "data/selection.h"
 #include "util/error.h"
 
 namespace k2k::cli {
@@ -151,12 +151,7 @@ struct ShowArgs {
 void run_show(const ShowArgs& a) {
     uint32_t cp = parse_character_arg(a.character, "data show");
     Dataset ds = load_dataset(a.cache);
-    size_t found = ds.num_modern();
-    for (size_t i = 0; i < ds.num_modern(); ++i)
-        if (ds.modern_codepoint(i) == cp && ds.modern_variant(i) == a.variant) found = i;
-    if (found == ds.num_modern())
-        throw Error(a.cache + ": no KanjiVG entry for " + codepoint_label(cp) +
-                    (a.variant.empty() ? std::string() : " variant " + a.variant));
+    const size_t found = ds.require_modern(cp, a.variant, a.cache);
     std::vector<size_t> olds;
     for (size_t i = 0; i < ds.num_old() && olds.size() < 4; ++i)
         if (paired_codepoint(ds.old_codepoint(i), {cp}) == cp) olds.push_back(i);

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "export/eval.h"
+#include "eval/eval.h"
 
 namespace k2k::cli {
 

@@ -60,12 +60,7 @@ void run_export(const ExportArgs& a) {
         if (!a.codepoint.empty()) throw Error("export: --codepoint goes with --strokes; --kanji already names the character");
         const uint32_t cp = parse_character_arg(a.kanji, "--kanji");
         Dataset ds = load_dataset(a.cache);
-        size_t found = ds.num_modern();
-        for (size_t i = 0; i < ds.num_modern() && found == ds.num_modern(); ++i)
-            if (ds.modern_codepoint(i) == cp && ds.modern_variant(i) == a.variant) found = i;
-        if (found == ds.num_modern())
-            throw Error(a.cache + ": no KanjiVG entry for " + codepoint_label(cp) +
-                        (a.variant.empty() ? std::string() : " variant " + a.variant));
+        const size_t found = ds.require_modern(cp, a.variant, a.cache);
         strokes = ds.modern_strokes(found);
         o.codepoint = cp;
         o.variant = a.variant;

@@ -7,7 +7,7 @@
 
 #include "cli/commands.h"
 #include "data/kuzushiji.h"
-#include "export/generate.h"
+#include "generate/generate.h"
 #include "util/error.h"
 
 namespace k2k::cli {

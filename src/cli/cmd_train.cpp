@@ -6,8 +6,10 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
-#include "train/stages.h"
-#include "train/training_data.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
+#include "train/pipeline.h"
+#include "data/selection.h"
 
 namespace k2k::cli {
 

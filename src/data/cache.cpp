@@ -184,6 +184,27 @@ constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
 
 }  // namespace
 
+size_t Dataset::find_modern(uint32_t codepoint, std::string_view variant) const {
+    for (size_t i = 0; i < num_modern(); ++i)
+        if (modern_codepoints[i] == codepoint && modern_variants.at(i) == variant) return i;
+    return npos;
+}
+
+std::map<uint32_t, size_t> Dataset::base_entries() const {
+    std::map<uint32_t, size_t> base;
+    for (size_t i = 0; i < num_modern(); ++i)
+        if (modern_variants.at(i).empty()) base.emplace(modern_codepoints[i], i);  // emplace keeps the first
+    return base;
+}
+
+size_t Dataset::require_modern(uint32_t codepoint, std::string_view variant, const std::string& source) const {
+    size_t i = find_modern(codepoint, variant);
+    if (i == npos)
+        throw Error(source + ": no KanjiVG entry for " + codepoint_label(codepoint) +
+                    (variant.empty() ? std::string() : " variant " + std::string(variant)));
+    return i;
+}
+
 std::vector<size_t> Dataset::modern_indices(Split split) const { return indices_of(modern_splits, split); }
 std::vector<size_t> Dataset::old_indices(Split split) const { return indices_of(old_splits, split); }
 

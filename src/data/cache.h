@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,6 +92,15 @@ struct Dataset {
     std::string_view old_name(size_t i) const { return old_names.at(i); }
     const uint8_t* old_image(size_t i) const { return old_images.data() + i * image_bytes(); }
     Image old_image_copy(size_t i) const;
+
+    // The modern entry of `codepoint` with `variant` ("" = the base file): the first such entry in
+    // index order (a cache holds at most one; prepare never adds a pair twice). npos when absent.
+    static constexpr size_t npos = size_t(-1);
+    size_t find_modern(uint32_t codepoint, std::string_view variant = {}) const;
+    // Code point -> index of its base entry (find_modern(cp, "")), for every base entry.
+    std::map<uint32_t, size_t> base_entries() const;
+    // find_modern, or k2k::Error "<source>: no KanjiVG entry for U+XXXX [variant V]" when absent.
+    size_t require_modern(uint32_t codepoint, std::string_view variant, const std::string& source) const;
 
     // Indices of the entries in `split`, ascending.
     std::vector<size_t> modern_indices(Split split) const;

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "util/error.h"
+
 namespace k2k {
 
 namespace {
@@ -29,5 +31,16 @@ void init_runtime(int threads) {
 }
 
 int runtime_threads() { return g_threads; }
+
+torch::Device resolve_device(const std::string& name) {
+    if (name == "cpu") return torch::kCPU;
+    if (name == "cuda" || name == "auto") {
+        if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, 0);
+        if (name == "cuda")
+            throw Error("device cuda: no CUDA device available (this k2k is built against a CPU LibTorch, or no GPU is visible); use --device cpu");
+        return torch::kCPU;
+    }
+    throw Error("unknown device '" + name + "' (expected cpu, cuda or auto)");
+}
 
 }  // namespace k2k

@@ -2,6 +2,10 @@
 // the tricks (torch threads = cores, glibc malloc thresholds raised). See docs/toolchain notes.
 #pragma once
 
+#include <torch/types.h>
+
+#include <string>
+
 namespace k2k {
 
 // Raises glibc's mmap/trim thresholds (stops large tensor buffers being mapped and unmapped
@@ -11,5 +15,8 @@ void init_runtime(int threads = 0);
 
 // The thread count init_runtime chose.
 int runtime_threads();
+
+// "cpu" | "cuda" | "auto" (cuda when available). Throws k2k::Error for cuda without a GPU build/device.
+torch::Device resolve_device(const std::string& name);
 
 }  // namespace k2k

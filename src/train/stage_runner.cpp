@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "train/checkpoint.h"
-#include "train/progress.h"
+#include "run/checkpoint.h"
+#include "util/progress.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -78,8 +78,6 @@ void check_finite(const StageLoopOptions& o, int64_t step, const std::vector<dou
 }
 
 }  // namespace
-
-bool stage_complete(const std::string& dir) { return fs::exists(fs::path(dir) / "done.json"); }
 
 StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
     TORCH_CHECK(!o.terms.empty(), "run_stage_loop needs at least one term");

@@ -41,7 +41,4 @@ struct StageResult {
 
 StageResult run_stage_loop(const StageLoopOptions& options, const StageHooks& hooks);
 
-// True when `dir/done.json` says the stage finished.
-bool stage_complete(const std::string& dir);
-
 }  // namespace k2k

@@ -7,11 +7,15 @@
 
 #include <torch/torch.h>
 
-#include "train/checkpoint.h"
-#include "train/stage_internal.h"
+#include "run/checkpoint.h"
+#include "train/stage_common.h"
 #include "train/stage_runner.h"
-#include "train/stages.h"
-#include "train/training_data.h"
+#include "run/batches.h"
+#include "run/loaders.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
+#include "data/selection.h"
 #include "util/error.h"
 
 namespace k2k {

@@ -2,11 +2,15 @@
 // (kanji2kanji: Adam 1e-3, batch 50, random resize to 48-64 px and random placement).
 #include <torch/torch.h>
 
-#include "train/checkpoint.h"
-#include "train/stage_internal.h"
+#include "run/checkpoint.h"
+#include "train/stage_common.h"
 #include "train/stage_runner.h"
-#include "train/stages.h"
-#include "train/training_data.h"
+#include "run/batches.h"
+#include "run/loaders.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
+#include "data/selection.h"
 
 namespace k2k {
 

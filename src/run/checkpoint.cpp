@@ -1,5 +1,5 @@
 // Checkpoint files: atomic torch archives plus scalar/RNG helpers.
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
 
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 // `k2k eval`: stage metrics on the test split, transfer accuracy read by the reader, baselines,
 // eval.json, the printed table, per-item CSV and worst/best contact sheets.
-#include "export/eval.h"
+#include "eval/eval.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,11 +17,12 @@
 #include "data/raster.h"
 #include "data/strokes.h"
 #include "export/sheet.h"
-#include "train/stage_internal.h"
-#include "train/stage_reader.h"
-#include "train/stage_runner.h"
-#include "train/stages.h"
-#include "train/training_data.h"
+#include "run/batches.h"
+#include "run/loaders.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
+#include "data/selection.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -180,27 +181,6 @@ struct Tally {
                 {"vote", {{"top1", v1 / d}, {"top5", v5 / d}}}};
     }
 };
-
-// (B,1,64,64) float in [0,1] on any device -> 8-bit images.
-std::vector<Image> to_images(const torch::Tensor& x) {
-    torch::Tensor u = x.detach().to(torch::kCPU).mul(255.0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
-    std::vector<Image> out;
-    const int64_t h = u.size(2), w = u.size(3);
-    for (int64_t b = 0; b < u.size(0); ++b) {
-        Image im{int(w), int(h)};
-        const uint8_t* src = u.data_ptr<uint8_t>() + b * h * w;
-        std::copy(src, src + h * w, im.pixels.begin());
-        out.push_back(std::move(im));
-    }
-    return out;
-}
-
-torch::Tensor images_to_tensor(const std::vector<Image>& images, torch::Device device) {
-    const int64_t n = int64_t(images.size()), h = images[0].height, w = images[0].width;
-    torch::Tensor t = torch::empty({n, 1, h, w}, torch::kUInt8);
-    for (int64_t b = 0; b < n; ++b) std::copy(images[size_t(b)].pixels.begin(), images[size_t(b)].pixels.end(), t.data_ptr<uint8_t>() + b * h * w);
-    return t.to(device).to(torch::kFloat32).div_(255.0);
-}
 
 json vae_metrics(ConvVae& vae, const Dataset& ds, const std::vector<size_t>& items, bool modern, torch::Device device) {
     torch::NoGradGuard no_grad;
@@ -496,7 +476,7 @@ nlohmann::json run_eval(const EvalOptions& o) {
                 stroke_probs = torch::softmax(reader.model->forward(images_to_tensor(renders, device)), 1).to(torch::kCPU);
             }
             std::vector<Image> means;
-            if (keep_images) means = to_images(pixels.view({b, n, 1, 64, 64}).mean(1));
+            if (keep_images) means = tensor_to_images(pixels.view({b, n, 1, 64, 64}).mean(1));
             for (int64_t i = 0; i < b; ++i) {
                 ItemRow& r = rows[s + size_t(i)];
                 auto it = reader_class.find(r.item.modern_codepoint);

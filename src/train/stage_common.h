@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
+#include "data/selection.h"
 
 namespace k2k {
 
@@ -22,6 +24,8 @@ struct StageLoopOptions;
 void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, torch::Device device, bool resume);
 void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool resume);
 void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, bool resume);
+void train_reader(const Config& cfg, TrainingData& td, torch::Device device, bool resume);
+void train_baseline(const Config& cfg, TrainingData& td, torch::Device device, bool resume);
 
 // config.seed mixed with the stage name, so stages draw different streams.
 uint64_t stage_seed(const Config& cfg, const std::string& stage);
@@ -34,13 +38,16 @@ const std::vector<size_t>& pick_val(const std::vector<size_t>& val, const std::v
 // Throws k2k::Error when a stage has nothing to train on.
 void require_items(const std::vector<size_t>& items, const std::string& stage, const char* what);
 
-// The first `count` batches of `items` in order (the last may be short): the same every pass.
-std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, size_t batch, size_t count);
-
 // Clips the gradient norm (clip <= 0: no clipping) and steps the optimiser unless the norm is not
 // finite (then the step is skipped and the norm returned, so the NaN guard stops the stage with
 // the weights of the last good step). Returns the norm before clipping.
 double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip);
+
+// Cosine learning-rate decay from `lr` at step 0 to 0 at `steps`.
+double cosine_lr(int64_t step, int64_t steps, double lr);
+
+// Mean cross-entropy and top-1 accuracy of `logits` (B,C) against `y` (B,).
+std::pair<double, double> loss_and_accuracy(const torch::Tensor& logits, const torch::Tensor& y);
 
 // The loop options every stage shares: name, stage folder under the run, steps, validation
 // interval, the config's log interval, resume. Terms and extras are the stage's own.

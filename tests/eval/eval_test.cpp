@@ -1,7 +1,7 @@
 // Tests for `k2k eval` (src/export/eval.h), the reader's renders (src/export/eval_render.h), the
 // classifiers (src/models/reader.h) and the evaluation stages: scoring maths on known tensors,
 // augmentation determinism, split disjointness, and an end-to-end eval of a tiny trained run.
-#include "export/eval.h"
+#include "eval/eval.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -22,11 +22,14 @@
 #include "config/config.h"
 #include "data/cache.h"
 #include "data/prepare.h"
-#include "export/eval_render.h"
+#include "data/reader_augment.h"
 #include "models/reader.h"
-#include "train/stage_reader.h"
-#include "train/stages.h"
-#include "train/training_data.h"
+#include "run/batches.h"
+#include "run/loaders.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
+#include "data/selection.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -129,130 +132,6 @@ TEST(KnnRanking, VotesThenNearestNeighbour) {
     EXPECT_EQ(knn_ranking({5, 3, 3, 1}), (std::vector<int64_t>{3, 5, 1}));
     EXPECT_EQ(knn_ranking({7, 3, 3, 7}), (std::vector<int64_t>{7, 3}));  // tie: 7 has the nearest neighbour
     EXPECT_EQ(knn_ranking({4, 4, 4, 4}), (std::vector<int64_t>{4}));
-}
-
-// ---- reader renders ---------------------------------------------------------------------------
-
-Strokes test_strokes() {
-    // A long horizontal, a long vertical and a short tick (droppable).
-    return {{{20, 50}, {50, 52}, {90, 50}}, {{55, 15}, {54, 60}, {55, 95}}, {{30, 25}, {38, 33}}};
-}
-
-TEST(AugmentForReader, DeterministicInTheSeedAndChangesThePixels) {
-    ReaderAugmentOptions o;
-    RasterOptions raster;
-    std::mt19937 a(7), b(7), c(8);
-    Image ia = augment_for_reader(test_strokes(), o, raster, a);
-    Image ib = augment_for_reader(test_strokes(), o, raster, b);
-    Image ic = augment_for_reader(test_strokes(), o, raster, c);
-    Image clean = render_reader_clean(test_strokes(), o, raster);
-    ASSERT_EQ(ia.width, 64);
-    ASSERT_EQ(ia.height, 64);
-    EXPECT_EQ(ia.pixels, ib.pixels);
-    EXPECT_EQ(a(), b());  // the same number of draws
-    EXPECT_NE(ia.pixels, ic.pixels);
-    EXPECT_NE(ia.pixels, clean.pixels);
-    auto ink = [](const Image& im) {
-        long s = 0;
-        for (uint8_t v : im.pixels) s += v;
-        return s;
-    };
-    EXPECT_GT(ink(ia), 0);
-    EXPECT_GT(ink(clean), 0);
-    // The clean render is the plain rasteriser at the held-out width.
-    RasterOptions held = raster;
-    held.line_width = o.heldout_line_width;
-    EXPECT_EQ(clean.pixels, render_strokes(test_strokes(), held).pixels);
-}
-
-TEST(AugmentForReader, EachDistortionCanBeSwitchedOff) {
-    // With every distortion at zero (and the held-out band moved away), the render is the plain
-    // rasteriser at the only width left: the augmentation adds nothing hidden.
-    ReaderAugmentOptions o;
-    o.affine = 0;
-    o.translate = 0;
-    o.rdp_max = 0;
-    o.wobble = 0;
-    o.drop_stroke = 0;
-    o.blur_max = 0;
-    o.ink_min = 1;
-    o.line_width_min = o.line_width_max = 2.5f;
-    o.heldout_line_width = 1.0f;
-    RasterOptions raster;
-    std::mt19937 rng(3);
-    raster.line_width = 2.5f;
-    EXPECT_EQ(augment_for_reader(test_strokes(), o, raster, rng).pixels, render_strokes(test_strokes(), raster).pixels);
-    // Dropping is on: the short tick (and only it) may go.
-    o.drop_stroke = 1;
-    std::mt19937 rng2(3);
-    Strokes without_tick = {test_strokes()[0], test_strokes()[1]};
-    EXPECT_EQ(augment_for_reader(test_strokes(), o, raster, rng2).pixels, render_strokes(without_tick, raster).pixels);
-}
-
-TEST(ReaderLineWidth, NeverDrawsTheHeldOutWidth) {
-    ReaderAugmentOptions o;  // [1.2, 3.4], held out 2.0 +- 0.15
-    float lo = 1e9f, hi = -1e9f;
-    for (int i = 0; i < 10000; ++i) {
-        float w = reader_line_width(float(i) / 10000.0f, o);
-        EXPECT_FALSE(w > o.heldout_line_width - kReaderHeldoutBand && w < o.heldout_line_width + kReaderHeldoutBand) << w;
-        lo = std::min(lo, w);
-        hi = std::max(hi, w);
-    }
-    EXPECT_FLOAT_EQ(lo, 1.2f);
-    EXPECT_NEAR(hi, 3.4f, 1e-3);
-    o.heldout_line_width = 5.0f;  // outside the range: nothing is cut
-    EXPECT_NEAR(reader_line_width(0.5f, o), 2.3f, 1e-6);
-    o.line_width_min = 1.9f;
-    o.line_width_max = 2.1f;
-    o.heldout_line_width = 2.0f;
-    EXPECT_EQ(test::error_of([&] { reader_line_width(0.5f, o); }),
-              "reader_line_width: the held-out band around heldout_line_width covers the whole line width range");
-}
-
-TEST(GaussianBlur, KeepsInkAndSpreadsIt) {
-    Image dot(9, 9);
-    dot.at(4, 4) = 255;
-    EXPECT_EQ(gaussian_blur(dot, 0).pixels, dot.pixels);
-    Image b = gaussian_blur(dot, 1.0f);
-    long sum = 0;
-    for (uint8_t v : b.pixels) sum += v;
-    EXPECT_NEAR(double(sum), 255.0, 12.0);  // mass kept up to rounding
-    EXPECT_LT(b.at(4, 4), 255);
-    EXPECT_GT(b.at(5, 4), 0);
-    EXPECT_EQ(b.at(5, 4), b.at(4, 5));  // isotropic
-}
-
-TEST(CosineLr, FromPeakToZero) {
-    EXPECT_DOUBLE_EQ(cosine_lr(0, 100, 2e-3), 2e-3);
-    EXPECT_NEAR(cosine_lr(50, 100, 2e-3), 1e-3, 1e-12);
-    EXPECT_NEAR(cosine_lr(100, 100, 2e-3), 0.0, 1e-12);
-}
-
-// ---- classifiers ------------------------------------------------------------------------------
-
-TEST(Classifiers, ShapesAndInputChecks) {
-    torch::manual_seed(0);
-    Reader reader(ReaderOptions().num_classes(7).width(4).hidden(8));
-    SimpleCnn cnn(SimpleCnnOptions().num_classes(5).hidden(8));
-    torch::Tensor x = torch::rand({3, 1, 64, 64});
-    EXPECT_EQ(reader->forward(x).sizes(), torch::IntArrayRef({3, 7}));
-    EXPECT_EQ(cnn->forward(x).sizes(), torch::IntArrayRef({3, 5}));
-    Reader full(ReaderOptions().num_classes(2).width(2).hidden(4).input_size(64));
-    EXPECT_EQ(full->forward(x).sizes(), torch::IntArrayRef({3, 2}));
-    EXPECT_THROW(reader->forward(torch::rand({3, 1, 32, 32})), c10::Error);
-    EXPECT_THROW(Reader(ReaderOptions().input_size(24)), c10::Error);
-    // Eval mode is deterministic (batch norm running statistics).
-    reader->eval();
-    torch::Tensor before = reader->forward(x);
-    EXPECT_TRUE(torch::equal(before, reader->forward(x)));
-    // Cosine classifier: |logit| <= scale, and only the directions of the class weights count.
-    EXPECT_LE(before.abs().max().item<float>(), 16.0f + 1e-4f);
-    {
-        torch::NoGradGuard no_grad;
-        reader->named_parameters()["class_weight"].mul_(3.0);
-    }
-    EXPECT_TRUE(torch::allclose(reader->forward(x), before, 1e-5, 1e-5));
-    EXPECT_THROW(Reader(ReaderOptions().scale(0)), c10::Error);
 }
 
 // ---- a tiny trained run -----------------------------------------------------------------------

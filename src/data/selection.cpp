@@ -1,12 +1,11 @@
-// Training data: cache loading/preparation, subsets, and batches as tensors.
-#include "train/training_data.h"
+// Training data: cache loading/preparation and the subsets a run uses (torch-free).
+#include "data/selection.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <set>
-
-#include <torch/torch.h>
 
 #include "data/pairing.h"
 #include "data/prepare.h"
@@ -44,9 +43,7 @@ Dataset load_or_prepare_dataset(const DataConfig& data, bool verbose) {
 
 TrainingData select_training_data(Dataset ds, const DataConfig& data) {
     TrainingData td;
-    std::map<uint32_t, size_t> base;  // every base entry
-    for (size_t i = 0; i < ds.num_modern(); ++i)
-        if (ds.modern_variant(i).empty()) base[ds.modern_codepoint(i)] = i;
+    const std::map<uint32_t, size_t> base = ds.base_entries();
     std::set<uint32_t> base_cps;
     for (const auto& kv : base) base_cps.insert(kv.first);
 
@@ -86,7 +83,7 @@ TrainingData select_training_data(Dataset ds, const DataConfig& data) {
         if (!ds.modern_variant(i).empty() && !data.kanjivg_variants) continue;
         td.modern[int(ds.modern_split(i))].push_back(i);
     }
-    for (uint32_t cp : modern_order) td.modern_base[cp] = base[cp];
+    for (uint32_t cp : modern_order) td.modern_base[cp] = base.at(cp);
 
     for (size_t i = 0; i < ds.num_old(); ++i) {
         uint32_t cp = ds.old_codepoint(i);
@@ -95,69 +92,41 @@ TrainingData select_training_data(Dataset ds, const DataConfig& data) {
         td.old[split].push_back(i);
         uint32_t m = paired_codepoint(cp, base_cps);
         if (m && modern_set.count(m)) {
-            td.old_to_modern[cp] = base[m];
-            td.pairs[split].emplace_back(i, base[m]);
+            td.old_to_modern[cp] = base.at(m);
+            td.pairs[split].emplace_back(i, base.at(m));
         }
     }
     td.ds = std::move(ds);
     return td;
 }
 
-namespace {
-
-torch::Tensor images_tensor(const Dataset& ds, bool modern, const std::vector<size_t>& idx, std::mt19937* rng,
-                            int min_size, int max_size, torch::Device device) {
-    const int s = ds.meta.raster.size;
-    const size_t bytes = ds.image_bytes();
-    torch::Tensor out = torch::empty({int64_t(idx.size()), 1, s, s}, torch::kUInt8);
-    uint8_t* dst = out.data_ptr<uint8_t>();
-    for (size_t k = 0; k < idx.size(); ++k) {
-        const uint8_t* src = modern ? ds.modern_raster(idx[k]) : ds.old_image(idx[k]);
-        if (rng) {
-            Image im(s, s);
-            std::copy(src, src + bytes, im.pixels.begin());
-            Image aug = random_resize_place(im, min_size, max_size, *rng);
-            std::copy(aug.pixels.begin(), aug.pixels.end(), dst + k * bytes);
-        } else {
-            std::copy(src, src + bytes, dst + k * bytes);
-        }
-    }
-    return out.to(device).to(torch::kFloat32).div_(255.0);
+std::vector<size_t> reader_class_entries(const Dataset& ds) {
+    const std::map<uint32_t, size_t> base = ds.base_entries();
+    std::vector<size_t> out;
+    for (const auto& kv : base) out.push_back(kv.second);
+    return out;
 }
 
-}  // namespace
-
-torch::Tensor modern_images(const Dataset& ds, const std::vector<size_t>& idx, std::mt19937* rng, int min_size,
-                            int max_size, torch::Device device) {
-    return images_tensor(ds, true, idx, rng, min_size, max_size, device);
-}
-
-torch::Tensor old_images(const Dataset& ds, const std::vector<size_t>& idx, std::mt19937* rng, int min_size,
-                         int max_size, torch::Device device) {
-    return images_tensor(ds, false, idx, rng, min_size, max_size, device);
+std::vector<uint32_t> baseline_classes(const TrainingData& td) {
+    std::set<uint32_t> cps;
+    for (const std::vector<size_t>& split : td.old)
+        for (size_t i : split) cps.insert(td.ds.old_codepoint(i));
+    return std::vector<uint32_t>(cps.begin(), cps.end());
 }
 
 Stroke3 modern_stroke3(const Dataset& ds, size_t modern_index, float rdp_epsilon) {
     return strokes_to_stroke3(rdp_simplify(ds.modern_strokes(modern_index), rdp_epsilon));
 }
 
-torch::Tensor stroke5_batch(const std::vector<const Stroke3*>& sketches, float scale, int max_len, StartToken start,
-                            const StrokeAugmentOptions* augment, std::mt19937* rng, torch::Device device) {
-    torch::Tensor out = torch::empty({int64_t(sketches.size()), max_len + 1, 5}, torch::kFloat32);
-    float* dst = out.data_ptr<float>();
-    for (size_t b = 0; b < sketches.size(); ++b) {
-        Stroke3 s3 = *sketches[b];
-        scale_stroke3(s3, scale);
-        if (augment && rng) s3 = augment_stroke3(s3, *augment, *rng);
-        Stroke5 s5 = stroke3_to_stroke5(s3, max_len, start);
-        for (size_t r = 0; r < s5.size(); ++r)
-            for (int c = 0; c < 5; ++c) dst[(b * s5.size() + r) * 5 + size_t(c)] = s5[r][size_t(c)];
-    }
-    return out.to(device);
+std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, size_t batch, size_t count) {
+    std::vector<std::vector<size_t>> out;
+    for (size_t s = 0; s < items.size() && out.size() < count; s += batch)
+        out.emplace_back(items.begin() + long(s), items.begin() + long(std::min(items.size(), s + batch)));
+    return out;
 }
 
 std::vector<size_t> draw_indices(size_t size, size_t n, std::mt19937& rng) {
-    TORCH_CHECK(size > 0, "draw_indices: cannot draw from an empty set");
+    if (size == 0) throw Error("draw_indices: cannot draw from an empty set");
     std::vector<size_t> out(n);
     for (size_t k = 0; k < n; ++k) out[k] = size_t(rng() % size);
     return out;

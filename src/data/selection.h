@@ -1,8 +1,7 @@
-// What the training stages read: the dataset cache (built from the config's data folders when it is
-// missing), restricted to the configured subsets and split, and turned into batches of tensors.
+// What a run trains and evaluates on: the dataset cache (built from the config's data folders when
+// it is missing), restricted to the configured subsets and split. Torch-free; run/batches.h turns
+// the selected items into tensors.
 #pragma once
-
-#include <torch/types.h>
 
 #include <cstdint>
 #include <map>
@@ -41,22 +40,20 @@ Dataset load_or_prepare_dataset(const DataConfig& data, bool verbose);
 // then others by code point, up to M. Deterministic.
 TrainingData select_training_data(Dataset ds, const DataConfig& data);
 
-// Images -> (B,1,S,S) float in [0,1] on `device` (ink = 1, as stored). With `rng`, each image is
-// augmented by random_resize_place(min_size, max_size).
-torch::Tensor modern_images(const Dataset& ds, const std::vector<size_t>& idx, std::mt19937* rng, int min_size,
-                            int max_size, torch::Device device);
-torch::Tensor old_images(const Dataset& ds, const std::vector<size_t>& idx, std::mt19937* rng, int min_size,
-                         int max_size, torch::Device device);
+// The reader's classes: index of every base KanjiVG entry of the WHOLE cache (not the run's
+// subset: a judge must know every character a prediction could look like), by ascending code point.
+std::vector<size_t> reader_class_entries(const Dataset& ds);
+// The baseline's classes: every Kuzushiji class the run uses (any split), ascending.
+std::vector<uint32_t> baseline_classes(const TrainingData& td);
 
 // A character's strokes as the Sketch-RNN sees them: RDP(epsilon) in KanjiVG units -> stroke-3.
 Stroke3 modern_stroke3(const Dataset& ds, size_t modern_index, float rdp_epsilon);
 
-// Sketches -> stroke-5 batch (B, max_len+1, 5) on `device`, each divided by `scale` (the train
-// set's delta std), augmented when `rng` is given. Sketches longer than max_len throw.
-torch::Tensor stroke5_batch(const std::vector<const Stroke3*>& sketches, float scale, int max_len, StartToken start,
-                            const StrokeAugmentOptions* augment, std::mt19937* rng, torch::Device device);
+// The first `count` batches of `items` in order (the last may be short): the same every pass.
+std::vector<std::vector<size_t>> eval_batches(const std::vector<size_t>& items, size_t batch, size_t count);
 
-// Draws `n` indices uniformly from [0, size) with `rng` (rng() outputs only: portable).
+// Draws `n` indices uniformly from [0, size) with `rng` (rng() outputs only: portable). Throws
+// k2k::Error when size is 0.
 std::vector<size_t> draw_indices(size_t size, size_t n, std::mt19937& rng);
 
 }  // namespace k2k

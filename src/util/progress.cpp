@@ -1,5 +1,5 @@
 // Progress reporting: terminal bar or plain lines.
-#include "train/progress.h"
+#include "util/progress.h"
 
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 // Tests of `k2k generate` (export/generate.h) on a tiny run trained here from a handful of real
 // KanjiVG files and Kuzushiji-Kanji images: outputs, determinism, input checks and error texts.
-#include "export/generate.h"
+#include "generate/generate.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,11 @@
 #include "data/png_io.h"
 #include "test_support.h"
 #include "torch_test_support.h"
-#include "train/stages.h"
+#include "run/batches.h"
+#include "run/loaders.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
 #include "util/error.h"
 #include "util/fs.h"
 

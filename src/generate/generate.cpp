@@ -1,6 +1,6 @@
 // `k2k generate`: runs a trained run folder's models on Kuzushiji images (VAE -> MDN -> modern VAE
 // decoder and Sketch-RNN) or on a modern character, and writes PNGs, SVGs, sheets and an index.
-#include "export/generate.h"
+#include "generate/generate.h"
 
 #include <algorithm>
 #include <chrono>
@@ -22,8 +22,12 @@
 #include "data/strokes.h"
 #include "export/sheet.h"
 #include "export/svg_writer.h"
-#include "train/progress.h"
-#include "train/stages.h"
+#include "util/progress.h"
+#include "run/batches.h"
+#include "run/loaders.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "runtime/runtime.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -49,17 +53,6 @@ struct Settings {
     bool mdn_mode = true;
     int64_t max_len = 0;
 };
-
-Config load_run_config(const std::string& run_dir) {
-    if (!fs::is_directory(run_dir))
-        throw Error(run_dir + ": run folder not found (train one with k2k pipeline --config <config>)");
-    const std::string path = (fs::path(run_dir) / "config.yaml").string();
-    if (!fs::exists(path))
-        throw Error(path + ": not found; " + run_dir + " is not a run folder written by k2k train or k2k pipeline");
-    Config cfg = load_config(path);
-    cfg.run_dir = run_dir;  // the folder may have been moved since training
-    return cfg;
-}
 
 Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
     if (o.out_dir.empty()) throw Error("generate: no output folder given");
@@ -87,21 +80,6 @@ GenerateSummary summary_of(const Settings& s) {
     summary.mdn_mode = s.mdn_mode;
     summary.max_len = s.max_len;
     return summary;
-}
-
-// image is size x size; returns (1,1,size,size) in [0,1] on `device`, ink = 1 as in training.
-torch::Tensor image_tensor(const Image& image, torch::Device device) {
-    torch::Tensor t = torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {1, 1, image.height, image.width},
-                                       torch::kUInt8);
-    return t.to(torch::kFloat).div(255.0).to(device);
-}
-
-// t is (H,W) on any device; pixels = round(t * factor) clamped to 0..255.
-Image tensor_image(const torch::Tensor& t, double factor) {
-    torch::Tensor u = t.detach().to(torch::kCPU, torch::kFloat).mul(factor).round().clamp(0, 255).to(torch::kUInt8).contiguous();
-    Image im(int(u.size(1)), int(u.size(0)));
-    std::memcpy(im.pixels.data(), u.data_ptr<uint8_t>(), im.pixels.size());
-    return im;
 }
 
 Image upscale(const Image& src, int k) {
@@ -217,7 +195,7 @@ GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& imag
     torch::NoGradGuard no_grad;
     gen.set_current_seed(o.seed);
     const int64_t n = s.samples;
-    torch::Tensor x = image_tensor(image, device);  // (1,1,64,64)
+    torch::Tensor x = image_to_tensor(image, device);  // (1,1,64,64)
     torch::Tensor recon = m.vae_old->reconstruct(x);  // (1,1,64,64)
     torch::Tensor z_old = m.vae_old->encode(x).first;  // (1,z_old)
     MdnOutput mix = m.mdn->forward(z_old.expand({n, z_old.size(1)}).contiguous());
@@ -234,9 +212,9 @@ GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& imag
     item.input = input;
     item.stem = stem;
     const fs::path dir = fs::path(o.out_dir) / stem;
-    const Image recon_img = tensor_image(recon[0][0], 255.0);
-    const Image modern_img = tensor_image(mean[0], 255.0);
-    const Image std_img = tensor_image(spread[0], 510.0);  // std of values in [0,1] is <= 0.5
+    const Image recon_img = tensor_to_image(recon[0][0], 255.0);
+    const Image modern_img = tensor_to_image(mean[0], 255.0);
+    const Image std_img = tensor_to_image(spread[0], 510.0);  // std of values in [0,1] is <= 0.5
     item.mean_std = spread.mean().item<double>();
     item.max_std = spread.max().item<double>();
     item.reconstruction = stem + "/reconstruction.png";
@@ -388,10 +366,7 @@ GenerateSummary generate_from_kanji(const std::string& run_dir, uint32_t codepoi
     const std::string label = codepoint_label(codepoint);
 
     const Dataset ds = load_dataset(cfg.data.cache);
-    size_t found = ds.num_modern();
-    for (size_t i = 0; i < ds.num_modern() && found == ds.num_modern(); ++i)
-        if (ds.modern_codepoint(i) == codepoint && ds.modern_variant(i).empty()) found = i;
-    if (found == ds.num_modern()) throw Error(cfg.data.cache + ": no KanjiVG entry for " + label);
+    const size_t found = ds.require_modern(codepoint, "", cfg.data.cache);
     if (ds.meta.raster.size != kImageSize)
         throw Error(cfg.data.cache + ": rasters are " + std::to_string(ds.meta.raster.size) + " px, expected 64");
     const Image raster = ds.modern_raster_image(found);
@@ -402,7 +377,7 @@ GenerateSummary generate_from_kanji(const std::string& run_dir, uint32_t codepoi
 
     torch::NoGradGuard no_grad;
     const int64_t n = s.samples;
-    auto [mu, logvar] = sketch.encoder->encode(image_tensor(raster, device));  // (1,z) each
+    auto [mu, logvar] = sketch.encoder->encode(image_to_tensor(raster, device));  // (1,z) each
     torch::Tensor z = n == 1 ? mu
                              : sketch.encoder->sample_z(mu.expand({n, mu.size(1)}).contiguous(),
                                                         logvar.expand({n, logvar.size(1)}).contiguous(), gen);  // (N,z)

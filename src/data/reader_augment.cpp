@@ -1,5 +1,5 @@
 // Reader renders: the random sketchy distortions of training and the clean held-out render.
-#include "export/eval_render.h"
+#include "data/reader_augment.h"
 
 #include <algorithm>
 #include <cmath>

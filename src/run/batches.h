@@ -1,0 +1,46 @@
+// Dataset items and images as the models see them: (B,1,S,S) float batches in [0,1] (ink = 1),
+// stroke-5 batches, reader renders, and the way back to 8-bit images. The one place where pixels
+// cross between the torch-free data layer and tensors.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "data/cache.h"
+#include "data/reader_augment.h"
+#include "data/strokes.h"
+
+namespace k2k {
+
+// Images (all the same size) -> (B,1,H,W) float in [0,1] on `device`.
+torch::Tensor images_to_tensor(const std::vector<Image>& images, torch::Device device);
+// One image -> (1,1,H,W) float in [0,1] on `device`.
+torch::Tensor image_to_tensor(const Image& image, torch::Device device);
+// x (B,1,H,W) on any device -> B images, pixels = round(x * factor) clamped to 0..255.
+std::vector<Image> tensor_to_images(const torch::Tensor& x, double factor = 255.0);
+// t (H,W) on any device -> one image, pixels = round(t * factor) clamped to 0..255.
+Image tensor_to_image(const torch::Tensor& t, double factor = 255.0);
+
+// Dataset images -> (B,1,S,S) float in [0,1] on `device` (ink = 1, as stored). With `rng`, each
+// image is augmented by random_resize_place(min_size, max_size).
+torch::Tensor modern_images(const Dataset& ds, const std::vector<size_t>& idx, std::mt19937* rng, int min_size,
+                            int max_size, torch::Device device);
+torch::Tensor old_images(const Dataset& ds, const std::vector<size_t>& idx, std::mt19937* rng, int min_size,
+                         int max_size, torch::Device device);
+
+// Sketches -> stroke-5 batch (B, max_len+1, 5) on `device`, each divided by `scale` (the train
+// set's delta std), augmented when `rng` is given. Sketches longer than max_len throw.
+torch::Tensor stroke5_batch(const std::vector<const Stroke3*>& sketches, float scale, int max_len, StartToken start,
+                            const StrokeAugmentOptions* augment, std::mt19937* rng, torch::Device device);
+
+// Renders of `entries` (dataset modern indices) as a (B,1,S,S) float batch in [0,1] on `device`,
+// S = ds.meta.raster.size: augment_for_reader with std::mt19937(seeds[k]) for entry k, or the clean
+// held-out render when `seeds` is empty. Rendered in parallel; the result does not depend on the
+// thread count.
+torch::Tensor reader_batch(const Dataset& ds, const std::vector<size_t>& entries, const std::vector<uint32_t>& seeds,
+                           const ReaderAugmentOptions& augment, torch::Device device);
+
+}  // namespace k2k
