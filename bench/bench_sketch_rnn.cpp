@@ -77,7 +77,7 @@ void bench_train(const std::string& name, const std::string& cell, int64_t layer
                              .cell(cell)
                              .recurrent_dropout_keep(keep)
                              .num_mixtures(kM)
-                             .max_seq_len(kT));
+                             .max_steps(kT));
     model->train();
     torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
     const torch::Tensor strokes = fake_batch(), z = torch::randn({kB, kZ});
@@ -98,7 +98,7 @@ void bench_sample(const std::string& name, const std::string& cell, int64_t hidd
     if (!selected("sample " + name)) return;
     torch::manual_seed(0);
     k2k::SketchRnn model(
-        k2k::SketchRnnOptions().z_size(kZ).hidden_size(hidden).cell(cell).num_mixtures(kM).max_seq_len(kT));
+        k2k::SketchRnnOptions().z_size(kZ).hidden_size(hidden).cell(cell).num_mixtures(kM).max_steps(kT));
     model->eval();
     {
         torch::NoGradGuard no_grad;

@@ -9,8 +9,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   build-essential cmake pkg-config git
-  libtorch-dev libeigen3-dev libtinyxml2-dev libcairo2-dev libyaml-cpp-dev
-  libgtest-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libpng-dev
+  libtorch-dev libtinyxml2-dev libcairo2-dev libyaml-cpp-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev
   libopenblas0-openmp
   python3 python3-torch python3-numpy
 )

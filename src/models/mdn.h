@@ -35,7 +35,7 @@ struct MdnOptions {
     /// Size of the predicted latent z_new (D).
     TORCH_ARG(int64_t, out_size) = 64;
     /// Widths of the hidden dense layers (paper: 2 layers; kanji2kanji reference: 3 x 1024).
-    TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>{1024, 1024};
+    TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>{512, 512};
     /// Negative slope of the leaky-ReLU after every hidden layer.
     TORCH_ARG(double, leaky_slope) = 0.01;
     /// Mixture components K (per dimension in "per_dim"; kanji2kanji reference: 100).

@@ -56,7 +56,7 @@ void SketchRnnImpl::reset() {
     TORCH_CHECK(o.input_size() == 5, "SketchRnnOptions: input_size must be 5 (stroke-5 rows), got ",
                 o.input_size());
     TORCH_CHECK(o.hidden_size() > 0, "SketchRnnOptions: hidden_size must be positive, got ", o.hidden_size());
-    TORCH_CHECK(o.max_seq_len() > 0, "SketchRnnOptions: max_seq_len must be positive, got ", o.max_seq_len());
+    TORCH_CHECK(o.max_steps() > 0, "SketchRnnOptions: max_steps must be positive, got ", o.max_steps());
     TORCH_CHECK(o.start_token() == "pen_down" || o.start_token() == "pen_up",
                 "SketchRnnOptions: start_token must be \"pen_down\" or \"pen_up\", got \"", o.start_token(),
                 "\"");
@@ -105,8 +105,8 @@ torch::Tensor SketchRnnImpl::forward(const torch::Tensor& strokes, const torch::
                 "SketchRnn::forward: strokes must be (B, T+1, ", options.input_size(), ") with T >= 1, got ",
                 strokes.sizes());
     const int64_t b = strokes.size(0), steps = strokes.size(1) - 1;
-    TORCH_CHECK(steps <= options.max_seq_len(), "SketchRnn::forward: ", steps, " steps exceed max_seq_len ",
-                options.max_seq_len());
+    TORCH_CHECK(steps <= options.max_steps(), "SketchRnn::forward: ", steps, " steps exceed max_steps ",
+                options.max_steps());
     TORCH_CHECK(z.dim() == 2 && z.size(0) == b && z.size(1) == options.z_size(),
                 "SketchRnn::forward: z must be (", b, ", ", options.z_size(), "), got ", z.sizes());
     const torch::Tensor x =
@@ -131,7 +131,7 @@ std::vector<Stroke3> SketchRnnImpl::sample(const torch::Tensor& z, const SketchS
                 "SketchRnn::sample: the generator must be a CPU generator");
     torch::NoGradGuard no_grad;
     const int64_t b = z.size(0), m = options.num_mixtures(), width = output_size();
-    const int64_t max_len = opt.max_len > 0 ? opt.max_len : options.max_seq_len();
+    const int64_t max_len = opt.max_len > 0 ? opt.max_len : options.max_steps();
     const bool bivariate = options.output() == "bivariate";
     const double tau = opt.temperature, sqrt_tau = std::sqrt(opt.temperature);
 

@@ -42,13 +42,14 @@ struct SketchRnnOptions {
     /// HyperLSTM: layer norm in the main and hyper cells (magenta true).
     TORCH_ARG(bool, hyper_layer_norm) = true;
     /// Recurrent dropout keep probability, training only (1 = off; magenta 0.9, kanji2kanji 0.3).
-    TORCH_ARG(double, recurrent_dropout_keep) = 0.9;
+    TORCH_ARG(double, recurrent_dropout_keep) = 1.0;
     /// Mixture components M (per axis for "per_axis"; magenta 20, kanji2kanji 50).
     TORCH_ARG(int64_t, num_mixtures) = 20;
     /// Output head: "bivariate" (magenta) or "per_axis" (kanji2kanji); layouts in sketch_loss.h.
     TORCH_ARG(std::string, output) = "bivariate";
-    /// Longest sketch Nmax in rows (kanji2kanji 134); longer batches are refused, sampling stops here.
-    TORCH_ARG(int64_t, max_seq_len) = 134;
+    /// Longest sequence the model runs, in rows: forward() refuses longer batches and sample() stops
+    /// here by default. run/options.cpp sets max(sketch.max_seq_len, generate.max_len) (100, 130).
+    TORCH_ARG(int64_t, max_steps) = 130;
     /// Start token the sampler feeds first: "pen_down" (0,0,1,0,0; magenta) or "pen_up" (0,0,0,1,0;
     /// kanji2kanji). Must match the data pipeline's StartToken.
     TORCH_ARG(std::string, start_token) = "pen_down";
@@ -56,7 +57,7 @@ struct SketchRnnOptions {
 
 struct SketchSampleOptions {
     double temperature = 0.25;  // τ > 0: π and pen logits divided by τ, σ scaled by √τ (magenta 0.1–1)
-    int64_t max_len = 0;        // most rows per sample; 0 = SketchRnnOptions::max_seq_len
+    int64_t max_len = 0;        // most rows per sample; 0 = SketchRnnOptions::max_steps
     bool greedy = false;        // take the most likely component and pen state and μ (no noise)
 };
 

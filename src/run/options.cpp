@@ -28,7 +28,7 @@ SketchRnnOptions sketch_options(const Config& c) {
         .recurrent_dropout_keep(s.recurrent_dropout_keep)
         .num_mixtures(s.num_mixtures)
         .output(s.output)
-        .max_seq_len(std::max<int64_t>(s.max_seq_len, c.generate.max_len))
+        .max_steps(std::max<int64_t>(s.max_seq_len, c.generate.max_len))
         .start_token(s.start_token);
 }
 

@@ -1,5 +1,5 @@
-// Tests for `k2k eval` (src/export/eval.h), the reader's renders (src/export/eval_render.h), the
-// classifiers (src/models/reader.h) and the evaluation stages: scoring maths on known tensors,
+// Tests for `k2k eval` (src/eval/eval.h and the step headers it includes), the reader's renders
+// (reader_batch in src/run/batches.h) and the evaluation stages: scoring maths on known tensors,
 // augmentation determinism, split disjointness, and an end-to-end eval of a tiny trained run.
 #include "eval/eval.h"
 

@@ -30,7 +30,8 @@ SketchRnnOptions small(const std::string& cell, const std::string& output) {
         .hyper_embed(4)
         .num_mixtures(3)
         .output(output)
-        .max_seq_len(12);
+        .max_steps(12)
+        .recurrent_dropout_keep(0.9);  // the tests were written against dropout on
 }
 
 // A stroke-5 batch (B, T+1, 5): start token, random offsets, sketch b ends after lengths[b] points.
@@ -196,7 +197,7 @@ TEST(SketchRnn, SamplingStopsAtMaxLenOrEndToken) {
         model->head->bias[1] = 1e4;   // every point lifts the pen
     }
     std::vector<Stroke3> s =
-        model->sample(z, so, at::detail::createCPUGenerator(1));  // max_len 0 = max_seq_len
+        model->sample(z, so, at::detail::createCPUGenerator(1));  // max_len 0 = max_steps
     for (const Stroke3& x : s) {
         EXPECT_EQ(x.size(), 12u);
         for (const auto& row : x) EXPECT_EQ(row[2], 1.0f);
@@ -229,7 +230,7 @@ TEST(SketchRnn, RejectsBadOptionsAndInputs) {
     EXPECT_EQ(test::check_message([&] {
                   model->forward(torch::zeros({2, 14, 5}), z);
               }),
-              "SketchRnn::forward: 13 steps exceed max_seq_len 12");
+              "SketchRnn::forward: 13 steps exceed max_steps 12");
     EXPECT_EQ(test::check_message([&] {
                   model->forward(torch::zeros({2, 4, 5}), torch::zeros({3, 6}));
               }),
@@ -274,7 +275,7 @@ TEST(SketchRnn, OverfitsRealKanjiVgStrokes) {
                         .hidden_size(128)
                         .cell("layer_norm")
                         .num_mixtures(5)
-                        .max_seq_len(nmax)
+                        .max_steps(nmax)
                         .recurrent_dropout_keep(0.9));
     torch::Tensor z = torch::randn({int64_t(sketches.size()), 16});
     torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(3e-3));

@@ -1,0 +1,181 @@
+// Transfer accuracy of `k2k eval`: items of the split, the reader's class check and clean accuracy,
+// and the loop MDN draws -> pixels and stroke samples -> reader -> per-item scores.
+#include "eval/transfer.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "data/pairing.h"
+#include "data/raster.h"
+#include "data/selection.h"
+#include "data/strokes.h"
+#include "run/batches.h"
+#include "run/options.h"
+#include "run/run_dir.h"
+#include "util/error.h"
+
+namespace k2k {
+
+using nlohmann::json;
+
+std::vector<TransferItem> transfer_items(const TrainingData& td, Split split) {
+    std::set<uint32_t> base;
+    for (size_t i = 0; i < td.ds.num_modern(); ++i)
+        if (td.ds.modern_variant(i).empty()) base.insert(td.ds.modern_codepoint(i));
+    std::vector<TransferItem> items;
+    for (size_t old_index : td.old[int(split)]) {
+        const uint32_t old_codepoint = td.ds.old_codepoint(old_index);
+        const uint32_t modern_codepoint = paired_codepoint(old_codepoint, base);
+        if (modern_codepoint) items.push_back({old_index, old_codepoint, modern_codepoint});
+    }
+    return items;
+}
+
+std::vector<TransferItem> spread_items(const std::vector<TransferItem>& items, int64_t limit) {
+    if (limit <= 0 || int64_t(items.size()) <= limit) return items;
+    std::vector<TransferItem> kept;
+    for (int64_t i = 0; i < limit; ++i) kept.push_back(items[size_t(i * int64_t(items.size()) / limit)]);
+    return kept;
+}
+
+std::vector<ItemRow> item_rows(const std::vector<TransferItem>& items) {
+    std::vector<ItemRow> rows(items.size());
+    for (size_t i = 0; i < items.size(); ++i) rows[i].item = items[i];
+    return rows;
+}
+
+ReaderJudge load_reader_judge(const EvalContext& context) {
+    ReaderJudge reader;
+    if (!context.complete("reader")) {
+        context.say("reader is not trained (k2k train --stage reader): transfer accuracy is skipped");
+        return reader;
+    }
+    reader.trained = load_trained_reader(context.config, context.device);
+    for (size_t i = 0; i < reader.trained.classes.size(); ++i) reader.class_index[reader.trained.classes[i]] = int64_t(i);
+    reader.entries = reader_class_entries(context.data.ds);
+    std::vector<uint32_t> cache_classes;
+    for (size_t entry : reader.entries) cache_classes.push_back(context.data.ds.modern_codepoint(entry));
+    if (cache_classes != reader.trained.classes)
+        throw Error(stage_dir(context.config, "reader") + "/best.pt: its class list does not match the KanjiVG characters of " +
+                    context.config.data.cache + "; retrain it (k2k train --stage reader)");
+    return reader;
+}
+
+json reader_metrics(const EvalContext& context, ReaderJudge& reader) {
+    if (!reader.trained.model) return nullptr;
+    const ReaderAugmentOptions augment = reader_augment_options(context.config.reader);
+    const ReaderAccuracy clean =
+        reader_clean_accuracy(reader.trained.model, context.data.ds, reader.entries, augment, context.device);
+    context.say("reader: clean held-out renders top-1 " + fixed(clean.top1) + ", top-5 " + fixed(clean.top5));
+    return {{"classes", reader.trained.classes.size()},
+            {"clean", {{"top1", clean.top1}, {"top5", clean.top5}, {"items", clean.items},
+                       {"line_width", augment.heldout_line_width}}}};
+}
+
+namespace {
+
+// What the reader made of one chunk of B items with N draws each; row i*N + k is item i, draw k.
+struct ChunkReads {
+    torch::Tensor pixels;          // (B*N,1,64,64) vae_new.decode(z~)
+    torch::Tensor pixel_probs;     // (B*N,C) reader's class probabilities, on the CPU
+    torch::Tensor stroke_probs;    // (B*N,C) the same for the stroke samples; undefined without them
+    std::vector<Image> renders;    // B*N rendered stroke samples (empty without them)
+};
+
+// Items [start, end): the N MDN draws of every item (N draws of the whole chunk, one after the
+// other), then one Sketch-RNN sample per z~ (with_strokes), all from `gen` in that order.
+ChunkReads read_chunk(const EvalContext& context, StageModels& models, ReaderJudge& reader,
+                      const std::vector<TransferItem>& items, size_t start, size_t end,
+                      const SketchSampleOptions& sample_options, bool with_strokes, at::Generator& gen) {
+    const int64_t samples = context.samples, batch = int64_t(end - start);
+    std::vector<size_t> old_indices;
+    for (size_t k = start; k < end; ++k) old_indices.push_back(items[k].old_index);
+    torch::Tensor x = old_images(context.data.ds, old_indices, nullptr, 64, 64, context.device);  // (B,1,64,64)
+    MdnOutput mixture = models.mdn->forward(models.vae_old->encode(x).first);
+    std::vector<torch::Tensor> draws;  // N of (B,z)
+    for (int64_t k = 0; k < samples; ++k)
+        draws.push_back(mdn_sample(mixture, context.config.generate.mdn_temperature, gen, context.config.generate.mdn_mode));
+    torch::Tensor z = torch::stack(draws, 1).reshape({batch * samples, -1});  // (B*N,z) row i*N + k: item i, draw k
+    ChunkReads reads;
+    reads.pixels = models.vae_new->decode(z);
+    reads.pixel_probs = torch::softmax(reader.trained.model->forward(reads.pixels), 1).to(torch::kCPU);
+    if (with_strokes) {
+        std::vector<Stroke3> sketches = models.sketch.model->sample(z, sample_options, gen);
+        for (Stroke3& sketch : sketches) {
+            scale_stroke3(sketch, 1.0f / models.sketch.scale);  // back to KanjiVG units
+            reads.renders.push_back(render_strokes(stroke3_to_strokes(sketch), context.data.ds.meta.raster));
+        }
+        torch::Tensor rendered = images_to_tensor(reads.renders, context.device);  // (B*N,1,S,S)
+        reads.stroke_probs = torch::softmax(reader.trained.model->forward(rendered), 1).to(torch::kCPU);
+    }
+    return reads;
+}
+
+// Item `item` of a chunk: its N rows of probs (B*N,C) scored against `target` (-1: a class the
+// reader does not know); reads gets the reader's top-1 code point of each sample, vote the voted one.
+void score_item(const torch::Tensor& probs, int64_t item, int64_t samples, int64_t target,
+                const std::vector<uint32_t>& classes, SampleScores& scores, std::vector<uint32_t>& reads,
+                uint32_t& vote) {
+    torch::Tensor item_probs = probs.slice(0, item * samples, (item + 1) * samples);  // (N,C)
+    scores = score_samples(item_probs, target);
+    torch::Tensor top = item_probs.argmax(1);  // (N,)
+    for (int64_t k = 0; k < samples; ++k) reads.push_back(classes[size_t(top[k].item<int64_t>())]);
+    vote = classes[size_t(scores.vote)];
+}
+
+}  // namespace
+
+json transfer_accuracy(const EvalContext& context, StageModels& models, ReaderJudge& reader,
+                       const std::vector<TransferItem>& items, uint64_t seed, bool keep_images,
+                       std::vector<ItemRow>& rows) {
+    const bool with_pixels = reader.trained.model && models.mdn && models.vae_new && models.vae_old && !items.empty();
+    if (!with_pixels) return nullptr;
+    const bool with_strokes = static_cast<bool>(models.sketch.model);
+    ScoreTally pixel_tally, stroke_tally;
+    torch::NoGradGuard no_grad;
+    at::Generator gen = at::detail::createCPUGenerator(seed);
+    SketchSampleOptions sample_options;
+    sample_options.temperature = context.config.generate.temperature;
+    sample_options.max_len = context.config.generate.max_len;
+    const int64_t samples = context.samples;
+    const size_t chunk = size_t(std::max<int64_t>(1, 128 / samples));  // about 128 predictions per forward pass
+    for (size_t start = 0; start < items.size(); start += chunk) {
+        const size_t end = std::min(items.size(), start + chunk);
+        const int64_t batch = int64_t(end - start);
+        ChunkReads reads = read_chunk(context, models, reader, items, start, end, sample_options, with_strokes, gen);
+        std::vector<Image> means;  // B mean decoded images
+        if (keep_images) means = tensor_to_images(reads.pixels.view({batch, samples, 1, 64, 64}).mean(1));
+        for (int64_t i = 0; i < batch; ++i) {
+            ItemRow& row = rows[start + size_t(i)];
+            auto found = reader.class_index.find(row.item.modern_codepoint);
+            const int64_t target = found == reader.class_index.end() ? -1 : found->second;
+            score_item(reads.pixel_probs, i, samples, target, reader.trained.classes, row.pixels, row.pixel_reads,
+                       row.pixel_vote);
+            row.has_pixels = true;
+            pixel_tally.add(row.pixels);
+            row.score = row.pixels.target_prob;
+            if (with_strokes) {
+                score_item(reads.stroke_probs, i, samples, target, reader.trained.classes, row.strokes,
+                           row.stroke_reads, row.stroke_vote);
+                row.has_strokes = true;
+                stroke_tally.add(row.strokes);
+                row.score = 0.5 * (row.pixels.target_prob + row.strokes.target_prob);
+            }
+            if (keep_images) {
+                row.input = context.data.ds.old_image_copy(row.item.old_index);
+                row.modern = means[size_t(i)];
+                for (int64_t k = 0; k < samples && with_strokes; ++k) row.samples.push_back(reads.renders[size_t(i * samples + k)]);
+            }
+        }
+        if (end == items.size() || (start / chunk) % 10 == 9)
+            context.say("transfer: " + std::to_string(end) + "/" + std::to_string(items.size()) + " items read");
+    }
+    json transfer = {{"items", items.size()}, {"pixels", pixel_tally.to_json()}};
+    transfer["strokes"] = with_strokes ? stroke_tally.to_json() : json(nullptr);
+    return transfer;
+}
+
+}  // namespace k2k
