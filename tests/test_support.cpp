@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include <ftw.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -18,6 +19,11 @@ std::string shared_data_dir() {
     const char* env = std::getenv("K2K_SHARED_DATA");
     std::string dir = env && *env ? env : K2K_SHARED_DATA;
     return std::filesystem::is_directory(dir) ? dir : std::string();
+}
+
+bool data_required() {
+    const char* env = std::getenv("K2K_REQUIRE_DATA");
+    return env && std::string(env) == "1";
 }
 
 std::string fixtures_dir() { return std::string(K2K_SOURCE_DIR) + "/tests/fixtures"; }
@@ -58,6 +64,14 @@ std::vector<std::vector<std::string>> copy_data_subset(const std::string& root, 
         all.push_back(files);
     }
     return all;
+}
+
+int dead_pid() {
+    pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return int(child);
 }
 
 std::string make_temp_dir(const std::string& tag) {

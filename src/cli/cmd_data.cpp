@@ -53,10 +53,10 @@ void run_prepare(const PrepareArgs& a) {
     if (!a.kanjivg.empty())
         std::printf("KanjiVG: %zu files -> %zu characters (%zu failed) in %.2f s\n", rep.modern_files, ds.num_modern(),
                     rep.modern_failed.size(), rep.kanjivg_seconds);
-    for (const std::string& f : rep.modern_failed) std::fprintf(stderr, "warning: skipped %s\n", f.c_str());
     if (!a.kkanji.empty())
-        std::printf("Kuzushiji-Kanji: %zu images (%llu all-black skipped) in %.2f s\n", ds.num_old(),
-                    (unsigned long long)ds.meta.old_skipped, rep.kkanji_seconds);
+        std::printf("Kuzushiji-Kanji: %zu files -> %zu images (%zu all-black skipped, %zu failed) in %.2f s\n",
+                    rep.old_files, ds.num_old(), rep.old_blank, rep.old_failed.size(), rep.kkanji_seconds);
+    print_skipped_files(rep);
     save_dataset(a.out, ds);
     std::printf("wrote %s\n", a.out.c_str());
 }
@@ -95,7 +95,7 @@ void run_stats(const std::string& cache, double rdp_epsilon, bool list_unpaired)
     std::printf("modern (KanjiVG, %s): %zu entries = %zu base characters + %zu variants; split train/val/test %zu/%zu/%zu\n",
                 ds.meta.modern_source.c_str(), ds.num_modern(), base.size(), variants, split_counts[0][0],
                 split_counts[0][1], split_counts[0][2]);
-    std::printf("old (Kuzushiji-Kanji, %s): %zu images in %zu classes (%llu all-black skipped); split train/val/test %zu/%zu/%zu\n",
+    std::printf("old (Kuzushiji-Kanji, %s): %zu images in %zu classes (%llu skipped: all black or unreadable); split train/val/test %zu/%zu/%zu\n",
                 ds.meta.old_source.c_str(), ds.num_old(), old_classes.size(), (unsigned long long)ds.meta.old_skipped,
                 split_counts[1][0], split_counts[1][1], split_counts[1][2]);
 

@@ -9,6 +9,7 @@
 #include "run/run_dir.h"
 #include "runtime/runtime.h"
 #include "train/pipeline.h"
+#include "util/lock.h"
 #include "data/selection.h"
 
 namespace k2k::cli {
@@ -32,6 +33,7 @@ void add_common(CLI::App* cmd, TrainArgs& a) {
 void run_train(const TrainArgs& a) {
     Config cfg = load_config(a.config);
     torch::Device device = resolve_device(a.device.empty() ? cfg.device : a.device);
+    const FolderLock lock(cfg.run_dir, "k2k train --stage " + a.stage);  // one job per run folder
     prepare_run_dir(cfg);
     TrainingData data = select_training_data(load_or_prepare_dataset(cfg.data, true), cfg.data);
     std::printf("[train] stage %s on %s, run folder %s\n", a.stage.c_str(), device.str().c_str(), cfg.run_dir.c_str());
@@ -41,6 +43,7 @@ void run_train(const TrainArgs& a) {
 void run_pipeline_cmd(const TrainArgs& a) {
     Config cfg = load_config(a.config);
     torch::Device device = resolve_device(a.device.empty() ? cfg.device : a.device);
+    const FolderLock lock(cfg.run_dir, "k2k pipeline");  // one job per run folder
     std::printf("[pipeline] %s on %s, run folder %s\n", cfg.name.c_str(), device.str().c_str(), cfg.run_dir.c_str());
     run_pipeline(cfg, device, a.resume);
     std::printf("[pipeline] all stages complete in %s\n", cfg.run_dir.c_str());

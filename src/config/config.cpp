@@ -39,7 +39,7 @@ void visit_vae(VaeConfig& c, FieldVisitor& v) {
     v.field("kl_tolerance", c.kl_tolerance, "free bits: KL floored at kl_tolerance * z_size nats per example", 0, 100);
     v.field("loss", c.loss, "reconstruction loss", {"bce", "l2"});
     v.field("batch_size", c.batch_size, "images per step", 1, 1 << 20);
-    v.field("steps", c.steps, "training steps", 0, kMaxInt);
+    v.field("steps", c.steps, "training steps", 1, kMaxInt);
     v.field("lr", c.lr, "Adam learning rate", 1e-9, 10);
     v.field("grad_clip", c.grad_clip, "clip the gradient norm at this value (0 = off)", 0, kInf);
     v.field("augment", c.augment, "random resize + random placement of each training image");
@@ -79,7 +79,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("num_mixtures", m.num_mixtures, "Gaussian components (per latent dimension for per_dim)", 1, 1024);
     v.field("mode", m.mode, "per_dim: independent 1-D mixtures per dimension (reference); diag: mixture over the vector", {"per_dim", "diag"});
     v.field("batch_size", m.batch_size, "pairs per step", 1, 1 << 20);
-    v.field("steps", m.steps, "training steps", 0, kMaxInt);
+    v.field("steps", m.steps, "training steps", 1, kMaxInt);
     v.field("lr", m.lr, "Adam learning rate", 1e-9, 10);
     v.field("grad_clip", m.grad_clip, "clip the gradient norm (0 = off)", 0, kInf);
     v.field("sample_z_old", m.sample_z_old, "train on z_old sampled from q(z|x_old) (true) or on its mean");
@@ -98,7 +98,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("max_seq_len", s.max_seq_len, "longest stroke-3 sequence used (longer ones are skipped)", 2, 10000);
     v.field("start_token", s.start_token, "pen_down [0,0,1,0,0] (magenta) or pen_up [0,0,0,1,0] (kanji2kanji)", {"pen_down", "pen_up"});
     v.field("batch_size", s.batch_size, "sketches per step", 1, 1 << 20);
-    v.field("steps", s.steps, "training steps", 0, kMaxInt);
+    v.field("steps", s.steps, "training steps", 1, kMaxInt);
     v.field("lr", s.lr, "initial Adam learning rate", 1e-9, 10);
     v.field("lr_decay", s.lr_decay, "lr = max(lr * lr_decay^step, min_lr)", 0.5, 1);
     v.field("min_lr", s.min_lr, "learning-rate floor", 0, 10);
@@ -122,6 +122,8 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("mdn_temperature", g.mdn_temperature, "MDN temperature on pi", 0.01, 10);
     v.field("mdn_mode", g.mdn_mode, "use the chosen MDN component's mean (no noise), as the reference does");
     v.field("max_len", g.max_len, "longest stroke sample", 2, 10000);
+    v.field("candidates", g.candidates, "candidate characters listed per input (the MDN's ranking of every KanjiVG character)", 1, 100);
+    v.field("candidate_temperature", g.candidate_temperature, "divides the candidates' log-likelihoods before the softmax into probabilities (10: best NLL on the quick run's validation split)", 0.01, 10000);
 
     ReaderConfig& r = c.reader;
     v.section("reader", "classifier over all KanjiVG base characters that reads predictions for `k2k eval`");
@@ -131,7 +133,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("hidden", r.hidden, "units of the embedding before the cosine classifier", 1, 1 << 16);
     v.field("scale", r.scale, "logit scale of the cosine classifier (logit = scale * cosine)", 0.1, 1000);
     v.field("batch_size", r.batch_size, "renders per step", 1, 1 << 20);
-    v.field("steps", r.steps, "training steps", 0, kMaxInt);
+    v.field("steps", r.steps, "training steps", 1, kMaxInt);
     v.field("lr", r.lr, "peak Adam learning rate (cosine decay to 0 over the steps)", 1e-9, 10);
     v.field("label_smoothing", r.label_smoothing, "cross-entropy label smoothing", 0, 0.9);
     v.field("affine", r.affine, "random per-axis scale in [1-a, 1+a], rotation and shear up to a radians", 0, 0.5);
@@ -153,7 +155,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("input_size", b.input_size, "side the 64x64 Kuzushiji image is average-pooled to (64 or 32)", 16, 64);
     v.field("hidden", b.hidden, "units of the dense layer (Keras simple CNN: 128)", 1, 1 << 16);
     v.field("batch_size", b.batch_size, "images per step", 1, 1 << 20);
-    v.field("steps", b.steps, "training steps", 0, kMaxInt);
+    v.field("steps", b.steps, "training steps", 1, kMaxInt);
     v.field("lr", b.lr, "Adam learning rate", 1e-9, 10);
     v.field("eval_every", b.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
     v.field("knn_k", b.knn_k, "neighbours of the raw-pixel k-NN baseline (seed paper: 4)", 1, 1000);
@@ -377,6 +379,28 @@ void check_consistency(const Config& c, const std::string& file) {
         throw Error(file + ": data.val_ratio + data.test_ratio must be below 1");
 }
 
+// yaml-cpp 0.7 keeps every entry of a repeated key and node[key] finds the first, so a second
+// value would be silently ignored: refuse it, naming both lines. `prefix` is the dotted path.
+void check_duplicate_keys(const YAML::Node& node, const std::string& prefix, const std::string& file) {
+    if (node.IsSequence()) {
+        for (size_t i = 0; i < node.size(); ++i) check_duplicate_keys(node[i], prefix + "[" + std::to_string(i) + "]", file);
+        return;
+    }
+    if (!node.IsMap()) return;
+    std::map<std::string, int> first_line;  // key -> line (1-based) of its first entry
+    for (const auto& kv : node) {
+        const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+        const std::string dotted = prefix.empty() ? key : prefix + "." + key;
+        const int line = kv.first.Mark().line + 1;
+        auto seen = first_line.find(key);
+        if (seen != first_line.end())
+            throw Error(file + ":" + std::to_string(line) + ": duplicate key '" + dotted + "' (first at line " +
+                        std::to_string(seen->second) + ")");
+        first_line[key] = line;
+        check_duplicate_keys(kv.second, dotted, file);
+    }
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& name) {
@@ -388,6 +412,7 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
     }
     if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
     if (!root.IsMap()) throw Error(name + ": expected a YAML mapping of sections at the top level");
+    check_duplicate_keys(root, "", name);
     Config config;
     YamlReader reader(root, name);
     visit_all(config, reader);

@@ -82,6 +82,8 @@ struct GenerateConfig {
     double mdn_temperature = 0.25;   // MDN temperature on pi
     bool mdn_mode = true;            // use the chosen MDN component's mean (no noise), as the reference
     int64_t max_len = 130;           // longest stroke sample
+    int64_t candidates = 10;         // candidate characters listed per input (the MDN's ranking of every KanjiVG character)
+    double candidate_temperature = 10.0;  // divides the candidates' log-likelihoods before the softmax into probabilities (10: best NLL on the quick run's validation split)
 };
 
 struct ReaderConfig {

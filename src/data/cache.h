@@ -35,7 +35,8 @@ struct DatasetMeta {
     double val_ratio = 0.1;       // SplitRatios::val used to assign the splits, default 0.1
     double test_ratio = 0.1;      // SplitRatios::test used to assign the splits, default 0.1
     uint64_t modern_skipped = 0;  // KanjiVG files left out (unreadable, no strokes, ...), default 0
-    uint64_t old_skipped = 0;     // Kuzushiji-Kanji images left out (all black, ...), default 0
+    uint64_t old_skipped = 0;     // Kuzushiji-Kanji images left out (all black, unreadable, not
+                                  // 64x64), default 0
     std::string modern_source;    // KanjiVG folder the modern entries came from, default ""
     std::string old_source;       // Kuzushiji-Kanji folder the old entries came from, default ""
 };

@@ -151,33 +151,25 @@ KuzushijiSet read_kkanji_dir(const std::string& root, int threads) {
     std::vector<Image> decoded(tasks.size());
     std::vector<std::string> errors(tasks.size());  // non-empty where a task failed
     std::atomic<size_t> next{0};
-    // Lowest failing index so far: tasks after it are skipped, tasks before it still run, so the
-    // error reported is always the first bad file in file order whatever the scheduling.
-    std::atomic<size_t> first_failed{tasks.size()};
     std::string prefix = dir.string();
     if (prefix.empty() || prefix.back() != '/') prefix += '/';
+    PngReadOptions expected;
+    expected.expected_width = kImageSize;
+    expected.expected_height = kImageSize;
     auto work = [&]() {
         std::vector<uint8_t> buf;
         const size_t chunk = 64;  // tasks claimed at once: keeps the shared counter cold
         for (;;) {
             size_t begin = next.fetch_add(chunk);
-            if (begin >= first_failed.load()) break;
+            if (begin >= tasks.size()) break;
             size_t end = std::min(tasks.size(), begin + chunk);
-            for (size_t i = begin; i < end && i < first_failed.load(); ++i) {
+            for (size_t i = begin; i < end; ++i) {
                 std::string path = prefix + tasks[i].name;
                 try {
                     read_into(path, &buf);
-                    Image image = decode_png_gray(buf.data(), buf.size(), path);
-                    if (image.width != kImageSize || image.height != kImageSize)
-                        throw Error(path + ": expected a 64x64 image, found " + std::to_string(image.width) +
-                                    "x" + std::to_string(image.height));
-                    decoded[i] = std::move(image);
+                    decoded[i] = decode_png_gray(buf.data(), buf.size(), path, expected);
                 } catch (const std::exception& e) {
                     errors[i] = e.what();
-                    size_t seen = first_failed.load();
-                    while (i < seen && !first_failed.compare_exchange_weak(seen, i)) {
-                    }
-                    break;
                 }
             }
         }
@@ -187,13 +179,17 @@ KuzushijiSet read_kkanji_dir(const std::string& root, int threads) {
     for (int t = 1; t < n; ++t) pool.emplace_back(work);
     work();
     for (std::thread& t : pool) t.join();
-    if (first_failed.load() < tasks.size()) throw Error(errors[first_failed.load()]);
 
     KuzushijiSet set;
     set.num_folders = folders.size();
+    set.num_files = tasks.size();
     set.images.reserve(tasks.size());
     uint32_t last_cp = 0;
     for (size_t i = 0; i < tasks.size(); ++i) {
+        if (!errors[i].empty()) {
+            set.failed.push_back(std::move(errors[i]));
+            continue;
+        }
         if (is_blank(decoded[i])) {
             set.skipped_blank++;
             set.skipped_files.push_back(tasks[i].name);

@@ -21,16 +21,20 @@ struct KuzushijiSet {
     std::vector<KuzushijiImage> images;      // sorted by code point, then file name
     size_t num_classes = 0;                  // distinct code points among `images`
     size_t num_folders = 0;                  // U+ folders found (a folder may hold only blank images)
+    size_t num_files = 0;                    // *.png files found in them (images + blank + failed)
     size_t skipped_blank = 0;                // all-black images left out (the full archive has 28)
     std::vector<std::string> skipped_files;  // their relative names, in the same order
+    std::vector<std::string> failed;         // "<path>: <cause>" of each file left out because it could
+                                             // not be read, is not a PNG or is not 64x64, in file order
 };
 
 // Reads every *.png inside the sub-folders of `root` named "U+" + 4 to 6 hex digits; other files
 // and folders (PROVENANCE.md, classes.csv, ...) are ignored. When `root` has no such folder but
 // has a "kkanji2" sub-folder, that one is read (the parent of the archive folder may be passed).
 // Decodes on `threads` threads (<= 0: one); the result does not depend on the thread count.
-// Throws k2k::Error naming the file for an unreadable or malformed PNG or one that is not 64x64,
-// and when `root` is missing or holds no U+ folder.
+// A file that cannot be read, is malformed or is not 64x64 (checked from its header, before
+// decoding) is left out and listed in `failed`; what to do about it is the caller's policy
+// (prepare_dataset's). Throws k2k::Error when `root` is missing or holds no U+ folder.
 KuzushijiSet read_kkanji_dir(const std::string& root, int threads = 2);
 
 // "U+5B57" -> 0x5B57: "U+" then 4 to 6 hex digits (either case), value <= 0x10FFFF.

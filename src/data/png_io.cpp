@@ -11,13 +11,42 @@
 
 namespace k2k {
 
-Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name) {
+namespace {
+
+// "64x64", with '*' for a side that may be anything.
+std::string size_text(int width, int height) {
+    return (width > 0 ? std::to_string(width) : std::string("*")) + "x" + (height > 0 ? std::to_string(height) : std::string("*"));
+}
+
+// Refuses, from the header alone, a size that `o` does not accept. Without this the caller
+// allocated width*height bytes first: 10 GB for a 500-byte file claiming 100000x100000.
+void check_header_size(const png_image& img, const std::string& name, const PngReadOptions& o) {
+    const uint64_t w = img.width, h = img.height;
+    if ((o.expected_width > 0 && w != uint64_t(o.expected_width)) || (o.expected_height > 0 && h != uint64_t(o.expected_height)))
+        throw Error(name + ": expected a " + size_text(o.expected_width, o.expected_height) + " image, found " +
+                    std::to_string(w) + "x" + std::to_string(h));
+    if (w * h > o.max_pixels)
+        throw Error(name + ": PNG header claims " + std::to_string(w) + "x" + std::to_string(h) +
+                    " pixels, more than the limit of " + std::to_string(o.max_pixels) +
+                    (o.max_pixels == kPngMaxPixels ? " (4096x4096)" : "") + "; refused before decoding");
+}
+
+}  // namespace
+
+Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name, const PngReadOptions& options) {
     png_image img;
     std::memset(&img, 0, sizeof(img));
     img.version = PNG_IMAGE_VERSION;
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) throw Error(name + ": not a PNG file (bad signature)");
+    // Reads the signature and IHDR only (png_read_info): nothing of the image's size is allocated yet.
     if (!png_image_begin_read_from_memory(&img, data, size))
         throw Error(name + ": malformed PNG (" + img.message + ")");
+    try {
+        check_header_size(img, name, options);
+    } catch (...) {
+        png_image_free(&img);
+        throw;
+    }
     img.format = PNG_FORMAT_GRAY;
     Image out(int(img.width), int(img.height));
     if (!png_image_finish_read(&img, nullptr, out.pixels.data(), 0, nullptr)) {
@@ -28,9 +57,9 @@ Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name)
     return out;
 }
 
-Image read_png_gray(const std::string& path) {
+Image read_png_gray(const std::string& path, const PngReadOptions& options) {
     std::vector<uint8_t> bytes = read_file_bytes(path);
-    return decode_png_gray(bytes.data(), bytes.size(), path);
+    return decode_png_gray(bytes.data(), bytes.size(), path, options);
 }
 
 namespace {

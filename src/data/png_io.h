@@ -9,11 +9,25 @@
 
 namespace k2k {
 
+// Largest image the readers decode unless told otherwise: 4096x4096 = 16.7 M pixels (16.7 MB
+// grey). A 500-byte file can claim 100000x100000 (10 GB) in its header.
+constexpr uint64_t kPngMaxPixels = uint64_t(4096) * 4096;
+
+// What a reader accepts. Every check is made on the header alone, before any pixel memory is
+// allocated or any image data is inflated.
+struct PngReadOptions {
+    int expected_width = 0;               // refuse any other width (0 = any)
+    int expected_height = 0;              // refuse any other height (0 = any)
+    uint64_t max_pixels = kPngMaxPixels;  // refuse width * height above this
+};
+
 // Reads any PNG and converts it to 8-bit grey (palette/16-bit/alpha/RGB are converted;
-// alpha is dropped). Throws k2k::Error("<path>: <cause>") for a missing or malformed file.
-Image read_png_gray(const std::string& path);
+// alpha is dropped). Throws k2k::Error("<path>: <cause>") for a missing or malformed file, and
+// for one whose header gives a size `options` refuses ("expected a 64x64 image, found 32x48",
+// "PNG header claims 100000x100000 pixels, more than the limit of ...").
+Image read_png_gray(const std::string& path, const PngReadOptions& options = {});
 // Same, from bytes in memory; `name` is used in error messages.
-Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name);
+Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name, const PngReadOptions& options = {});
 
 // Writes an 8-bit grey PNG atomically (temp file + rename).
 void write_png_gray(const std::string& path, const Image& image);

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -30,7 +31,30 @@ struct ModernItem {
     std::string error;  // non-empty when the file failed
 };
 
+// The policy for unreadable files, the same for both sources: skipping a few is fine (they are
+// listed), but a source with nothing usable, or with more failures than `max_fraction` of its
+// files, means a wrong folder or a damaged download, and the cache would silently lack it.
+void check_source(const std::string& dir, const char* what, size_t files, const std::vector<std::string>& failed,
+                  size_t blank, size_t usable, double max_fraction) {
+    const std::string first = failed.empty() ? std::string() : "; first: " + failed.front();
+    if (usable == 0)
+        throw Error(dir + ": no usable " + what + " among " + std::to_string(files) + " (" +
+                    std::to_string(failed.size()) + " could not be read" +
+                    (blank ? ", " + std::to_string(blank) + " all black" : std::string()) + ")" + first);
+    if (double(failed.size()) > max_fraction * double(files)) {
+        char pct[32];
+        std::snprintf(pct, sizeof(pct), "%g%%", max_fraction * 100.0);
+        throw Error(dir + ": " + std::to_string(failed.size()) + " of " + std::to_string(files) + " " + what +
+                    " could not be read (more than the " + pct + " allowed)" + first);
+    }
+}
+
 }  // namespace
+
+void print_skipped_files(const PrepareReport& report) {
+    for (const std::string& f : report.modern_failed) std::fprintf(stderr, "warning: skipped %s\n", f.c_str());
+    for (const std::string& f : report.old_failed) std::fprintf(stderr, "warning: skipped %s\n", f.c_str());
+}
 
 std::string modern_split_key(uint32_t codepoint) { return codepoint_label(codepoint); }
 
@@ -69,11 +93,12 @@ Dataset prepare_dataset(const PrepareOptions& o, PrepareReport* report) {
         for (int t = 1; t < threads; ++t) pool.emplace_back(work);
         work();
         for (std::thread& t : pool) t.join();
+        for (ModernItem& it : items)
+            if (!it.error.empty()) rep.modern_failed.push_back(it.error);
+        check_source(o.kanjivg_dir, "KanjiVG files", files.size(), rep.modern_failed, 0,
+                     files.size() - rep.modern_failed.size(), o.max_failed_fraction);
         for (ModernItem& it : items) {
-            if (!it.error.empty()) {
-                rep.modern_failed.push_back(it.error);
-                continue;
-            }
+            if (!it.error.empty()) continue;
             Split split = assign_split(modern_split_key(it.ch.codepoint), o.split);
             ds.add_modern(it.ch.codepoint, it.ch.variant, it.ch.element, split, it.ch.strokes, it.raster);
         }
@@ -85,6 +110,11 @@ Dataset prepare_dataset(const PrepareOptions& o, PrepareReport* report) {
         auto t0 = std::chrono::steady_clock::now();
         ds.meta.old_source = std::filesystem::absolute(o.kkanji_dir).lexically_normal().string();
         KuzushijiSet set = read_kkanji_dir(o.kkanji_dir, threads);
+        rep.old_files = set.num_files;
+        rep.old_blank = set.skipped_blank;
+        rep.old_failed = set.failed;
+        check_source(o.kkanji_dir, "Kuzushiji-Kanji images", set.num_files, set.failed, set.skipped_blank,
+                     set.images.size(), o.max_failed_fraction);
         for (const KuzushijiImage& im : set.images) {
             if (im.image.width != o.raster.size || im.image.height != o.raster.size)
                 throw Error(o.kkanji_dir + "/" + im.name + ": image is " + std::to_string(im.image.width) + "x" +
@@ -92,7 +122,7 @@ Dataset prepare_dataset(const PrepareOptions& o, PrepareReport* report) {
                             std::to_string(o.raster.size));
             ds.add_old(im.codepoint, im.name, assign_split(im.name, o.split), im.image);
         }
-        ds.meta.old_skipped = set.skipped_blank;
+        ds.meta.old_skipped = set.skipped_blank + set.failed.size();
         rep.kkanji_seconds = seconds_since(t0);
     }
     return ds;

@@ -29,7 +29,9 @@ Dataset load_or_prepare_dataset(const DataConfig& data, bool verbose) {
         o.kkanji_dir = data.kkanji;
         o.split.val = data.val_ratio;
         o.split.test = data.test_ratio;
-        ds = prepare_dataset(o);
+        PrepareReport report;
+        ds = prepare_dataset(o, &report);
+        print_skipped_files(report);
         save_dataset(data.cache, ds);
     }
     if (std::abs(ds.meta.val_ratio - data.val_ratio) > 1e-12 || std::abs(ds.meta.test_ratio - data.test_ratio) > 1e-12)

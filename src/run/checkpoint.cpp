@@ -12,6 +12,31 @@
 
 namespace k2k {
 
+namespace {
+
+// Thrown by archive_read_module for weights that are not finite; load_archive puts the file's
+// path in front. (Outside load_archive it is an ordinary k2k::Error without the path.)
+class NonFiniteWeights : public Error {
+public:
+    explicit NonFiniteWeights(const std::string& what) : Error(what) {}
+};
+
+bool all_finite(const torch::Tensor& t) {
+    return !t.defined() || !t.is_floating_point() || torch::isfinite(t).all().item<bool>();
+}
+
+// A checkpoint with NaN/Inf weights loads without complaint and then predicts nothing (an
+// all-black image): refuse it when it is read instead.
+void check_finite_state(const torch::nn::Module& m, const std::string& key) {
+    const char* tail = " holds NaN/Inf; the checkpoint is corrupt or the training diverged (retrain the stage)";
+    for (const auto& p : m.named_parameters(/*recurse=*/true))
+        if (!all_finite(p.value())) throw NonFiniteWeights("parameter " + key + "." + p.key() + tail);
+    for (const auto& b : m.named_buffers(/*recurse=*/true))
+        if (!all_finite(b.value())) throw NonFiniteWeights("buffer " + key + "." + b.key() + tail);
+}
+
+}  // namespace
+
 void save_archive(const std::string& path, const std::function<void(torch::serialize::OutputArchive&)>& fill) {
     namespace fs = std::filesystem;
     fs::path target(path);
@@ -46,6 +71,8 @@ void load_archive(const std::string& path, const std::function<void(torch::seria
     }
     try {
         read(archive);
+    } catch (const NonFiniteWeights& e) {
+        throw Error(path + ": " + e.what());
     } catch (const c10::Error& e) {
         std::string why = e.what_without_backtrace();
         why = why.substr(0, why.find('\n'));
@@ -63,6 +90,7 @@ void archive_read_module(torch::serialize::InputArchive& a, const std::string& k
     torch::serialize::InputArchive sub;
     a.read(key, sub);
     m.load(sub);
+    check_finite_state(m, key);
 }
 
 void archive_write_optimizer(torch::serialize::OutputArchive& a, const std::string& key, const torch::optim::Optimizer& o) {

@@ -21,7 +21,9 @@ void save_archive(const std::string& path, const std::function<void(torch::seria
 void load_archive(const std::string& path, const std::function<void(torch::serialize::InputArchive&)>& read,
                   c10::optional<torch::Device> device = c10::nullopt);
 
-// Sub-archives holding a module's or an optimiser's state under `key`.
+// Sub-archives holding a module's or an optimiser's state under `key`. archive_read_module
+// refuses weights holding NaN or Inf: inside load_archive the k2k::Error reads "<path>: parameter
+// <key>.<name> holds NaN/Inf; the checkpoint is corrupt or the training diverged (retrain the stage)".
 void archive_write_module(torch::serialize::OutputArchive& a, const std::string& key, const torch::nn::Module& m);
 void archive_read_module(torch::serialize::InputArchive& a, const std::string& key, torch::nn::Module& m);
 void archive_write_optimizer(torch::serialize::OutputArchive& a, const std::string& key, const torch::optim::Optimizer& o);

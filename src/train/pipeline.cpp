@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <vector>
 
 #include "data/selection.h"
 #include "run/run_dir.h"
@@ -10,6 +12,26 @@
 #include "util/error.h"
 
 namespace k2k {
+
+namespace {
+
+// Empties a stage folder (stage folders hold only files: last.pt, best.pt, metrics.csv,
+// done.json). File by file rather than remove_all, which the PyTorch 2.x wheel's libtorch.so
+// exports a crashing copy of.
+void clear_stage_folder(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (!it->is_directory(ec)) files.push_back(it->path());
+    for (const fs::path& f : files) {
+        std::error_code rm;
+        fs::remove(f, rm);
+        if (rm) throw Error(f.string() + ": cannot remove a stale stage's file (" + rm.message() + ")");
+    }
+}
+
+}  // namespace
 
 void train_stage(const Config& config, const std::string& stage, TrainingData& data, torch::Device device, bool resume) {
     if (stage == "reader") return train_reader(config, data, device, resume);      // evaluation stages
@@ -37,11 +59,19 @@ void run_pipeline(const Config& config, torch::Device device, bool resume) {
                 data.old[1].size(), data.old[2].size(), data.old_to_modern.size());
     bool retrained = false;  // once a stage is (re)trained, the stages after it are stale
     for (const std::string& stage : stage_names()) {
-        if (!retrained && stage_complete(stage_dir(config, stage))) {
-            std::printf("[%s] already complete in %s, skipped\n", stage.c_str(), stage_dir(config, stage).c_str());
+        const std::string dir = stage_dir(config, stage);
+        if (!retrained && stage_complete(dir)) {
+            std::printf("[%s] already complete in %s, skipped\n", stage.c_str(), dir.c_str());
             continue;
         }
-        train_stage(config, stage, data, device, resume && !retrained);
+        // A stale stage (complete or interrupted) was trained on the old weights of an earlier
+        // stage: neither skip it nor resume it, but clear it deliberately and train it afresh.
+        if (retrained && std::filesystem::exists(dir)) {
+            clear_stage_folder(dir);
+            std::printf("[%s] stale: an earlier stage was retrained; cleared %s\n", stage.c_str(), dir.c_str());
+            std::fflush(stdout);
+        }
+        train_stage(config, stage, data, device, retrained ? false : resume);
         retrained = true;
     }
     for (const std::string& stage : eval_stage_names()) {  // optional; depend on no other stage

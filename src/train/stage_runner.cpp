@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -77,15 +78,48 @@ void check_finite(const StageLoopOptions& o, int64_t step, const std::vector<dou
     }
 }
 
+// kill -9 during a save leaves <file>.tmp.<pid> (40-50 MB for the real stages) that nothing else
+// removes; the pid tells whether its writer is gone.
+void remove_killed_saves(const StageLoopOptions& o) {
+    std::vector<std::string> removed = remove_stale_temp_files(o.dir);
+    if (removed.empty()) return;
+    std::string list;
+    for (size_t i = 0; i < removed.size(); ++i) list += (i ? ", " : "") + removed[i];
+    if (removed.size() == 1)
+        std::printf("[%s] removed 1 temp file left by a killed save: %s\n", o.name.c_str(), list.c_str());
+    else
+        std::printf("[%s] removed %zu temp files left by killed saves: %s\n", o.name.c_str(), removed.size(), list.c_str());
+    std::fflush(stdout);
+}
+
+// Without --resume, an interrupted stage (last.pt but no done.json) would start again from step 0
+// and overwrite the checkpoint it could have continued from: refuse, and say both ways out.
+void refuse_silent_restart(const StageLoopOptions& o, const std::string& last_path, const std::string& done_path) {
+    if (o.resume || !fs::exists(last_path) || fs::exists(done_path)) return;
+    std::string at;
+    try {
+        load_archive(last_path, [&](torch::serialize::InputArchive& a) { at = "at step " + std::to_string(archive_read_int(a, "k2k_step")); });
+    } catch (const Error&) {
+        at = "(its last.pt cannot be read)";
+    }
+    throw Error(last_path + ": stage " + o.name + " was interrupted " + at + "; pass --resume to continue it, or delete " +
+                o.dir + " to start it over");
+}
+
 }  // namespace
 
 StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
     TORCH_CHECK(!o.terms.empty(), "run_stage_loop needs at least one term");
+    // With 0 steps the loop would write done.json and no checkpoint (the config refuses it too).
+    if (o.steps < 1)
+        throw Error(o.name + ": steps is " + std::to_string(o.steps) + "; a stage needs at least one step (set steps >= 1)");
     fs::create_directories(o.dir);
     const std::string last_path = (fs::path(o.dir) / "last.pt").string();
     const std::string best_path = (fs::path(o.dir) / "best.pt").string();
     const std::string metrics_path = (fs::path(o.dir) / "metrics.csv").string();
     const std::string done_path = (fs::path(o.dir) / "done.json").string();
+    remove_killed_saves(o);
+    refuse_silent_restart(o, last_path, done_path);
 
     StageResult result;
     int64_t step = 0;

@@ -14,10 +14,11 @@ namespace k2k {
 struct StageLoopOptions {
     std::string name;                 // stage name shown in logs, e.g. "vae_new"
     std::string dir;                  // stage folder: last.pt, best.pt, metrics.csv, done.json
-    int64_t steps = 0;                // total training steps
+    int64_t steps = 0;                // total training steps (>= 1)
     int64_t eval_every = 100;         // steps between validation passes + checkpoints
     int64_t log_every = 50;           // steps between metrics rows (and plain progress lines)
-    bool resume = false;              // continue from dir/last.pt when it exists
+    bool resume = false;              // continue from dir/last.pt when it exists; when false and the
+                                      // stage was interrupted (last.pt, no done.json), an error
     std::vector<std::string> terms;   // names of the values the hooks return; terms[0] is minimised (best.pt)
     std::vector<std::string> extras;  // train-only values (lr, kl_weight, grad_norm...) after the terms
 };
@@ -39,6 +40,10 @@ struct StageResult {
     double wall_s = 0;           // wall time of the whole stage including earlier resumed parts
 };
 
+// Runs the stage. First removes the temp files of saves killed mid-write (one printed line), then
+// throws k2k::Error when options.steps < 1 or when the stage was interrupted and resume is false
+// ("<dir>/last.pt: stage <name> was interrupted at step N; pass --resume to continue it, or delete
+// <dir> to start it over"). A complete stage trained again without resume starts over.
 StageResult run_stage_loop(const StageLoopOptions& options, const StageHooks& hooks);
 
 }  // namespace k2k

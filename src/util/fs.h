@@ -20,4 +20,15 @@ std::string read_file_text(const std::string& path);
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
+// Removes the temp files that writers killed mid-save left in `dir` (not its sub-folders): files
+// named <anything>.tmp.<pid> whose pid is not a running process (kill(pid, 0) fails with ESRCH).
+// A live pid's file (another process may be writing it) is kept. Returns the removed paths,
+// sorted; a missing folder gives none. Throws k2k::Error when a stale file cannot be removed.
+std::vector<std::string> remove_stale_temp_files(const std::string& dir);
+
+// Creates `dir` when missing and checks a file can be written in it (a probe file is created and
+// removed), so a job that writes there at its end fails at its start instead. Throws k2k::Error
+// "<dir>: cannot write output here (<cause>)".
+void require_writable_folder(const std::string& dir);
+
 }  // namespace k2k

@@ -82,6 +82,26 @@ TEST(Config, OutOfRangeValuesAreErrors) {
               "x.yaml: vae_old.augment_min_size (60) must not exceed vae_old.augment_max_size (50)");
 }
 
+// `steps: 0` would mark a stage done without writing a checkpoint.
+TEST(Config, StepsMustBeAtLeastOne) {
+    for (const char* section : {"vae_new", "vae_old", "mdn", "sketch", "reader", "baseline"})
+        EXPECT_EQ(error_of(std::string("seed: 1\n") + section + ":\n  steps: 0\n"),
+                  std::string("x.yaml:3: ") + section + ".steps: expected an integer in [1, inf], got 0");
+    EXPECT_EQ(parse_config("mdn:\n  steps: 1\n", "x.yaml").mdn.steps, 1);
+}
+
+// yaml-cpp keeps both entries of a duplicated key and node[key] returns the first: without this
+// check the second value would be silently ignored.
+TEST(Config, DuplicateKeysAreErrors) {
+    EXPECT_EQ(error_of("sketch:\n  hidden_size: 16\n  lr: 0.1\n  hidden_size: 32\n"),
+              "x.yaml:4: duplicate key 'sketch.hidden_size' (first at line 2)");
+    EXPECT_EQ(error_of("seed: 1\nmdn: {steps: 3}\nseed: 2\n"), "x.yaml:3: duplicate key 'seed' (first at line 1)");
+    EXPECT_EQ(error_of("mdn:\n  steps: 3\nmdn:\n  steps: 4\n"), "x.yaml:3: duplicate key 'mdn' (first at line 1)");
+    EXPECT_EQ(error_of("data: {cache: a, kkanji: b, cache: c}\n"), "x.yaml:1: duplicate key 'data.cache' (first at line 1)");
+    // The same key name in two different mappings is fine.
+    EXPECT_EQ(parse_config("vae_new: {steps: 5}\nvae_old: {steps: 6}\n", "x.yaml").vae_old.steps, 6);
+}
+
 TEST(Config, MalformedYamlNamesFileAndLine) {
     std::string e = error_of("sketch:\n  lr: [1, 2\n");
     EXPECT_EQ(e.rfind("x.yaml:", 0), 0u) << e;

@@ -121,17 +121,22 @@ TEST(Kuzushiji, AcceptsTheParentFolder) {
     test::remove_tree(root);
 }
 
-TEST(Kuzushiji, WrongSizeNamesTheFile) {
+// A bad file is left out and listed (prepare_dataset decides whether that is acceptable).
+TEST(Kuzushiji, WrongSizeIsListedWithItsName) {
     std::string root = make_fake_tree();
     std::string k = root + "/kkanji2";
     write_png_gray(k + "/U+5B57/d0.png", pattern(8, 32, 48));
-    std::string expected = k + "/U+5B57/d0.png: expected a 64x64 image, found 32x48";
-    EXPECT_EQ(test::error_of([&] { read_kkanji_dir(k, 2); }), expected);
-    EXPECT_EQ(test::error_of([&] { read_kkanji_dir(k + "/", 2); }), expected);  // no doubled slash
+    for (const std::string& arg : {k, k + "/"}) {  // no doubled slash
+        KuzushijiSet set = read_kkanji_dir(arg, 2);
+        EXPECT_EQ(set.failed, std::vector<std::string>{k + "/U+5B57/d0.png: expected a 64x64 image, found 32x48"});
+        EXPECT_EQ(set.num_files, 7u);
+        EXPECT_EQ(set.images.size(), 4u);
+        EXPECT_EQ(set.skipped_blank, 2u);
+    }
     test::remove_tree(root);
 }
 
-TEST(Kuzushiji, ReportsTheFirstBadFileWhateverTheThreads) {
+TEST(Kuzushiji, ListsEveryBadFileInOrderWhateverTheThreads) {
     std::string root = test::make_temp_dir("kkanji_bad");
     // Many good files so that several threads run, bad ones near both ends.
     for (int i = 0; i < 600; ++i) {
@@ -141,10 +146,14 @@ TEST(Kuzushiji, ReportsTheFirstBadFileWhateverTheThreads) {
     }
     write_text(root + "/U+4E00/0100.png", "not a png at all");
     write_png_gray(root + "/U+4E00/0550.png", pattern(1, 63, 64));
-    for (int threads : {1, 2, 4})
-        EXPECT_EQ(test::error_of([&] { read_kkanji_dir(root, threads); }),
-                  root + "/U+4E00/0100.png: not a PNG file (bad signature)")
+    for (int threads : {1, 2, 4}) {
+        KuzushijiSet set = read_kkanji_dir(root, threads);
+        EXPECT_EQ(set.failed, (std::vector<std::string>{root + "/U+4E00/0100.png: not a PNG file (bad signature)",
+                                                        root + "/U+4E00/0550.png: expected a 64x64 image, found 63x64"}))
             << threads << " threads";
+        EXPECT_EQ(set.images.size(), 598u) << threads << " threads";
+        EXPECT_EQ(set.num_files, 600u);
+    }
     test::remove_tree(root);
 }
 

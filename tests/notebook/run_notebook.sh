@@ -2,19 +2,21 @@
 # Executes notebooks/k2k_results.ipynb headless (jupyter nbconvert --execute) on a run folder: the
 # one in $K2K_RUN when set, else a tiny run trained here from a few files of the shared data.
 # Usage: run_notebook.sh K2K_BINARY [SHARED_DATA_DIR]
-# Prints a SKIP line and exits 0 when jupyter, matplotlib, pandas or the data are missing.
+# Prints a SKIP line and exits 77 (ctest's SKIP_RETURN_CODE) when jupyter, matplotlib, pandas or
+# the data are missing; missing data is a failure (exit 1) when K2K_REQUIRE_DATA=1.
+# $K2K_SHARED_DATA, when set, wins over SHARED_DATA_DIR (as in tests/test_support.cpp).
 # K2K_NOTEBOOK_OUT=FILE keeps the executed notebook.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 notebook="$here/../../notebooks/k2k_results.ipynb"
 k2k=${1:?usage: run_notebook.sh K2K_BINARY [SHARED_DATA_DIR]}
-shared=${2:-${K2K_SHARED_DATA:-$here/../../../shared/data}}
+shared=${K2K_SHARED_DATA:-${2:-$here/../../../shared/data}}
 
 jupyter=$(command -v jupyter || true)
 if [ -z "$jupyter" ]; then
     echo "SKIP: jupyter not found (apt-get install jupyter-nbconvert python3-ipykernel python3-matplotlib python3-pandas)"
-    exit 0
+    exit 77
 fi
 # The kernel runs the interpreter jupyter itself runs on (Debian: /usr/bin/python3), not a
 # python3 that happens to come first on PATH.
@@ -23,7 +25,7 @@ python=$(head -n 1 "$jupyter" | sed -n 's/^#! *//p' | cut -d' ' -f1)
 for module in nbconvert ipykernel matplotlib pandas; do
     if ! "$python" -c "import $module" 2>/dev/null; then
         echo "SKIP: python module $module not importable by $python (apt-get install jupyter-nbconvert python3-ipykernel python3-matplotlib python3-pandas)"
-        exit 0
+        exit 77
     fi
 done
 
@@ -36,8 +38,12 @@ if [ -n "${K2K_RUN:-}" ]; then
     evalout=${K2K_EVAL_OUT:-out/quick/eval}
 else
     if [ ! -d "$shared/kanjivg/kanji" ] || [ ! -d "$shared/kkanji2" ]; then
+        if [ "${K2K_REQUIRE_DATA:-}" = 1 ]; then
+            echo "FAIL: shared data not found in $shared, and K2K_REQUIRE_DATA=1 says it must be there"
+            exit 1
+        fi
         echo "SKIP: shared data not found in $shared (set K2K_SHARED_DATA, or K2K_RUN to an existing run folder)"
-        exit 0
+        exit 77
     fi
     # A tiny run: 4 Kuzushiji classes x 12 images, 8 KanjiVG characters, a few steps per stage.
     mkdir -p "$work/kanjivg" "$work/inputs"

@@ -16,6 +16,7 @@
 #include "data/png_io.h"
 #include "data/prepare.h"
 #include "test_support.h"
+#include "torch_test_support.h"
 #include "run/checkpoint.h"
 #include "train/stage_runner.h"
 #include "run/batches.h"
@@ -27,6 +28,7 @@
 #include "data/selection.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/lock.h"
 
 namespace k2k {
 namespace {
@@ -110,6 +112,68 @@ TEST(Pipeline, ResumeAfterInterruptionMatchesAnUninterruptedRun) {
                   metrics_without_time(stage_dir(a, stage) + "/metrics.csv"))
             << stage << ": resumed losses differ from the uninterrupted run";
     }
+}
+
+// A tiny run (a few steps of tiny models per stage) on a few files of the shared data in root.
+Config tiny_config(const std::string& root) {
+    test::copy_data_subset(root, {"04e00.svg", "04eba.svg", "05927.svg", "05c71.svg"},
+                           {"U+4E00", "U+4EBA", "U+5927", "U+5C71"}, 6);
+    Config c = test::tiny_run_config(root, root + "/kanjivg", root + "/kkanji2");
+    c.data.val_ratio = 0.0;
+    c.data.test_ratio = 0.0;
+    return c;
+}
+
+// Without --resume, an interrupted stage used to restart from step 0 and overwrite its last.pt.
+TEST(Pipeline, InterruptedStageWithoutResumeIsAnError) {
+    K2K_REQUIRE_SHARED_DATA("kkanji2");
+    K2K_REQUIRE_SHARED_DATA("kanjivg/kanji");
+    std::string root = test::make_temp_dir("interrupted");
+    Config c = tiny_config(root);
+    prepare_run_dir(c);
+    TrainingData data = select_training_data(load_or_prepare_dataset(c.data, false), c.data);
+    train_stage(c, "vae_new", data, torch::kCPU, false);
+    {
+        EnvGuard nan("3");  // stops vae_old at step 3; its last.pt holds step 2
+        EXPECT_NE(test::error_of([&] { train_stage(c, "vae_old", data, torch::kCPU, false); }).find("is nan; stopped"),
+                  std::string::npos);
+    }
+    const std::string dir = stage_dir(c, "vae_old");
+    EXPECT_EQ(test::error_of([&] { run_pipeline(c, torch::kCPU, false); }),
+              dir + "/last.pt: stage vae_old was interrupted at step 2; pass --resume to continue it, or delete " + dir +
+                  " to start it over");
+    EXPECT_EQ(test::error_of([&] { train_stage(c, "vae_old", data, torch::kCPU, false); }),
+              dir + "/last.pt: stage vae_old was interrupted at step 2; pass --resume to continue it, or delete " + dir +
+                  " to start it over");
+    run_pipeline(c, torch::kCPU, true);
+    for (const std::string& stage : stage_names()) EXPECT_TRUE(stage_complete(stage_dir(c, stage))) << stage;
+    test::remove_tree(root);
+}
+
+// A stage after a retrained one is stale: the pipeline clears its folder (saying so) instead of
+// resuming it or refusing to start because its last.pt looks interrupted.
+TEST(Pipeline, StagesAfterARetrainedOneAreCleared) {
+    K2K_REQUIRE_SHARED_DATA("kkanji2");
+    K2K_REQUIRE_SHARED_DATA("kanjivg/kanji");
+    std::string root = test::make_temp_dir("stale");
+    Config c = tiny_config(root);
+    run_pipeline(c, torch::kCPU, false);
+    // vae_old and mdn look interrupted (last.pt, no done.json); sketch is complete.
+    fs::remove(stage_dir(c, "vae_old") + "/done.json");
+    fs::remove(stage_dir(c, "mdn") + "/done.json");
+    testing::internal::CaptureStdout();
+    std::string error = test::error_of([&] { run_pipeline(c, torch::kCPU, true); });
+    const std::string out = testing::internal::GetCapturedStdout();
+    EXPECT_EQ(error, "(no error)");
+    EXPECT_NE(out.find("[vae_new] already complete"), std::string::npos) << out;
+    EXPECT_NE(out.find("resumed from " + stage_dir(c, "vae_old") + "/last.pt at step 4"), std::string::npos) << out;
+    for (const char* stage : {"mdn", "sketch"})
+        EXPECT_NE(out.find(std::string("[") + stage + "] stale: an earlier stage was retrained; cleared " +
+                           stage_dir(c, stage)),
+                  std::string::npos)
+            << out;
+    for (const std::string& stage : stage_names()) EXPECT_TRUE(stage_complete(stage_dir(c, stage))) << stage;
+    test::remove_tree(root);
 }
 
 TEST(Pipeline, StagesNeedTheirPredecessors) {
@@ -209,6 +273,15 @@ TEST(Pipeline, SmokeCliEndToEnd) {
     // Export a dataset character; it reads back through the KanjiVG reader with the same strokes.
     ASSERT_EQ(run(k2k + " export --cache " + cache + " --kanji U+5B57 --out " + dir + "/ji.svg", &log), 0) << log;
     EXPECT_EQ(read_kanjivg_file(dir + "/ji.svg").strokes.size(), 6u);
+
+    // A run folder another job holds is refused, by pipeline and by train alike, before any work.
+    {
+        FolderLock other(c.run_dir, "k2k pipeline");
+        for (const std::string& cmd : {std::string(" pipeline --config "), std::string(" train --stage mdn --config ")}) {
+            EXPECT_EQ(run(k2k + cmd + dir + "/smoke.yaml", &log), 1) << log;
+            EXPECT_NE(log.find(c.run_dir + ": in use by another k2k process (pid "), std::string::npos) << log;
+        }
+    }
 
     // A wrong-size input is refused with a one-line error and a non-zero exit.
     write_png_gray(dir + "/small.png", Image(28, 28));
