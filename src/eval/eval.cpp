@@ -11,6 +11,7 @@
 #include "data/selection.h"
 #include "runtime/runtime.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace k2k {
 
@@ -26,6 +27,7 @@ EvalContext open_run(const EvalOptions& options) {
     if (!fs::is_directory(options.run_dir))
         throw Error(options.run_dir + ": no such run folder (train one with k2k pipeline --config <config>)");
     if (!fs::exists(config_path)) throw Error(config_path + ": not found; is " + options.run_dir + " a k2k run folder?");
+    if (!options.out_dir.empty()) require_writable_folder(options.out_dir);  // fail now, not after the evaluation
     EvalContext context;
     context.config = load_config(config_path);
     context.config.run_dir = options.run_dir;  // the folder given, even when it was moved since training
@@ -54,6 +56,7 @@ json run_eval(const EvalOptions& options) {
     ReaderJudge reader = load_reader_judge(context);
     report["reader"] = reader_metrics(context, reader);
     report["transfer"] = transfer_accuracy(context, models, reader, items, options.seed, !options.out_dir.empty(), rows);
+    report["candidates"] = candidate_accuracy(context, models, items);
     json baselines;
     baselines["cnn"] = cnn_baseline(context, items, rows);
     baselines["knn"] = knn_baseline(context, items, rows);

@@ -47,6 +47,8 @@ struct EvalOptions {
 //              T = {per_sample: {top1, top5}, best_of_n: {top1, top5}, vote: {top1, top5}}
 //              (pixels: the reader reads vae_new.decode(z~) of each MDN draw z~; strokes: it reads
 //              the Sketch-RNN sample conditioned on the same z~, rendered like the KanjiVG rasters)
+//   candidates: {items, classes, top1, top5, temperature, nll, best_temperature, best_nll} or null:
+//              the MDN's own ranking of every KanjiVG character (eval/transfer.h candidate_accuracy)
 //   baselines: {cnn: {top1, top5, classes, items} or null, knn: {k, top1, top5, reference, items}}
 // Accuracies are fractions in [0, 1] over the transfer items. A stage that is not trained leaves
 // its parts null (with a note on stdout) instead of failing. With out_dir: items.csv (one row per

@@ -188,6 +188,10 @@ std::string eval_table(const nlohmann::json& report) {
                           num({"transfer", part, modes[m], "top5"}).c_str());
             out << line;
         }
+    const std::string candidates = "MDN candidates (" + count({"candidates", "classes"}) + " characters)";
+    std::snprintf(line, sizeof(line), "  %-40s %8s %8s\n", candidates.c_str(), num({"candidates", "top1"}).c_str(),
+                  num({"candidates", "top5"}).c_str());
+    out << line;
     const std::string cnn = "baseline direct CNN (" + count({"baselines", "cnn", "classes"}) + " classes)";
     std::snprintf(line, sizeof(line), "  %-40s %8s %8s\n", cnn.c_str(), num({"baselines", "cnn", "top1"}).c_str(),
                   num({"baselines", "cnn", "top5"}).c_str());

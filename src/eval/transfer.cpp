@@ -2,6 +2,7 @@
 // and the loop MDN draws -> pixels and stroke samples -> reader -> per-item scores.
 #include "eval/transfer.h"
 
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include "data/raster.h"
 #include "data/selection.h"
 #include "data/strokes.h"
+#include "generate/candidates.h"
 #include "run/batches.h"
 #include "run/options.h"
 #include "run/run_dir.h"
@@ -176,6 +178,55 @@ json transfer_accuracy(const EvalContext& context, StageModels& models, ReaderJu
     json transfer = {{"items", items.size()}, {"pixels", pixel_tally.to_json()}};
     transfer["strokes"] = with_strokes ? stroke_tally.to_json() : json(nullptr);
     return transfer;
+}
+
+json candidate_accuracy(const EvalContext& context, StageModels& models, const std::vector<TransferItem>& items) {
+    if (!(models.mdn && models.vae_new && models.vae_old) || items.empty()) return nullptr;
+    torch::NoGradGuard no_grad;
+    const CandidateSet set = make_candidate_set(models.vae_new, context.data.ds, context.device);
+    std::map<uint32_t, int64_t> index;
+    for (size_t c = 0; c < set.codepoints.size(); ++c) index[set.codepoints[c]] = int64_t(c);
+    const std::vector<double> grid = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+    const double temperature = context.config.generate.candidate_temperature;
+    std::vector<double> grid_nll(grid.size(), 0.0);
+    double top1 = 0, top5 = 0, nll = 0;
+    int64_t counted = 0;
+    const size_t chunk = 64;
+    for (size_t start = 0; start < items.size(); start += chunk) {
+        const size_t end = std::min(items.size(), start + chunk);
+        std::vector<size_t> old_indices;
+        std::vector<int64_t> targets;
+        for (size_t k = start; k < end; ++k) {
+            auto found = index.find(items[k].modern_codepoint);
+            if (found == index.end()) continue;  // a character the cache does not hold: never right
+            old_indices.push_back(items[k].old_index);
+            targets.push_back(found->second);
+        }
+        if (old_indices.empty()) continue;
+        torch::Tensor x = old_images(context.data.ds, old_indices, nullptr, 64, 64, context.device);  // (B,1,64,64)
+        torch::Tensor ll = candidate_log_likelihood(models.mdn->forward(models.vae_old->encode(x).first), set.latents)
+                               .to(torch::kCPU, torch::kFloat64);  // (B,C)
+        torch::Tensor target = torch::tensor(targets, torch::kInt64);
+        top1 += topk_hits(ll, target, 1).sum().item<double>();
+        top5 += topk_hits(ll, target, 5).sum().item<double>();
+        auto true_nll = [&](double t) {
+            return -torch::log_softmax(ll / t, 1).gather(1, target.unsqueeze(1)).sum().item<double>();
+        };
+        nll += true_nll(temperature);
+        for (size_t g = 0; g < grid.size(); ++g) grid_nll[g] += true_nll(grid[g]);
+        counted += int64_t(targets.size());
+    }
+    const double n = double(std::max<int64_t>(1, int64_t(items.size())));
+    size_t best = 0;
+    for (size_t g = 1; g < grid.size(); ++g)
+        if (grid_nll[g] < grid_nll[best]) best = g;
+    const double per = double(std::max<int64_t>(1, counted));
+    context.say("candidates: top-1 " + fixed(top1 / n) + ", top-5 " + fixed(top5 / n) + " over " +
+                std::to_string(items.size()) + " items and " + std::to_string(set.codepoints.size()) + " characters");
+    return {{"items", items.size()},        {"classes", set.codepoints.size()},
+            {"top1", top1 / n},             {"top5", top5 / n},
+            {"temperature", temperature},   {"nll", nll / per},
+            {"best_temperature", grid[best]}, {"best_nll", grid_nll[best] / per}};
 }
 
 }  // namespace k2k

@@ -69,4 +69,14 @@ nlohmann::json transfer_accuracy(const EvalContext& context, StageModels& models
                                  const std::vector<TransferItem>& items, uint64_t seed, bool keep_images,
                                  std::vector<ItemRow>& rows);
 
+// eval.json's "candidates": the model's own candidate list (generate/candidates.h) as a reader:
+// {items, classes, top1, top5, temperature, nll, best_temperature, best_nll}, or null unless the
+// MDN and both VAEs are trained (and there are items). Each item's z_old = mu_old(image) ranks every
+// KanjiVG character of the cache by log p(its vae_new latent | z_old); top1/top5 count the item's
+// character among the first 1/5. nll is the mean -log probability of the right character with
+// generate.candidate_temperature; best_temperature the value of a fixed grid with the lowest nll
+// on this split (choose it on the validation split).
+nlohmann::json candidate_accuracy(const EvalContext& context, StageModels& models,
+                                  const std::vector<TransferItem>& items);
+
 }  // namespace k2k

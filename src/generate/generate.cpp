@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "config/config.h"
@@ -30,6 +31,7 @@
 #include "runtime/runtime.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/lock.h"
 
 namespace k2k {
 
@@ -52,6 +54,8 @@ struct Settings {
     double mdn_temperature = 0.0;
     bool mdn_mode = true;
     int64_t max_len = 0;
+    int64_t candidates = 10;
+    double candidate_temperature = 1.0;
 };
 
 Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
@@ -68,6 +72,8 @@ Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
     s.mdn_mode = o.mdn_mode.empty() ? g.mdn_mode : o.mdn_mode == "mean";
     s.max_len = o.max_len > 0 ? o.max_len : g.max_len;
     if (s.max_len < 2) throw Error("generate: max_len must be >= 2, got " + std::to_string(s.max_len));
+    s.candidates = g.candidates;
+    s.candidate_temperature = g.candidate_temperature;
     return s;
 }
 
@@ -137,6 +143,16 @@ void write_sample_svgs(const std::vector<Stroke3>& sketches, const std::string& 
         item.strokes.push_back(int(strokes.size()));
         item.rows.push_back(int(sketches[i].size()));
     }
+    // An earlier run into the same folder with more samples left strokes_<i>.svg for higher i:
+    // they would pass for samples of this run.
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(fs::path(out_dir) / item.stem, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("strokes_", 0) != 0 || e.path().extension() != ".svg") continue;
+        const std::string number = name.substr(8, name.size() - 12);
+        if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (std::stoull(number) >= sketches.size()) fs::remove(e.path(), ec);
+    }
 }
 
 // Sheet geometry: `image_tiles` 128-px tiles, then the stroke samples in rows of kStrokesPerRow.
@@ -148,14 +164,15 @@ struct SheetLayout {
     int per_row = 0;
 };
 
-SheetLayout sheet_layout(int image_tiles, int64_t samples) {
+// footer: a text line under the tiles (the candidate list of image sheets).
+SheetLayout sheet_layout(int image_tiles, int64_t samples, bool footer = false) {
     SheetLayout l;
     l.per_row = int(std::min<int64_t>(samples, kStrokesPerRow));
     const int rows = int((samples + l.per_row - 1) / l.per_row);
     l.strokes_x = kPad + image_tiles * (kTile + kPad);
     l.tiles_y = kPad + kTitle + kCaption;
     l.width = std::max(l.strokes_x + l.per_row * (kStrokeTile + kPad), 420);
-    l.height = l.tiles_y + std::max(kTile, rows * (kStrokeTile + kPad)) + kPad;
+    l.height = l.tiles_y + std::max(kTile, rows * (kStrokeTile + kPad)) + kPad + (footer ? kCaption : 0);
     return l;
 }
 
@@ -187,6 +204,7 @@ struct ImageModels {
     Mdn mdn{nullptr};
     ConvVae vae_new{nullptr};
     TrainedSketch sketch;
+    CandidateSet candidates;  // every KanjiVG character with its vae_new latent
 };
 
 // One input image -> every output under out_dir/<stem>/.
@@ -211,6 +229,10 @@ GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& imag
     GeneratedItem item;
     item.input = input;
     item.stem = stem;
+    // The candidates need no random draw: computed after the samples, they leave them unchanged.
+    MdnOutput one{mix.logit_pi.slice(0, 0, 1), mix.mu.slice(0, 0, 1), mix.log_sigma.slice(0, 0, 1)};
+    item.candidates = top_candidates(candidate_log_likelihood(one, m.candidates.latents), m.candidates, s.candidates,
+                                     s.candidate_temperature)[0];
     const fs::path dir = fs::path(o.out_dir) / stem;
     const Image recon_img = tensor_to_image(recon[0][0], 255.0);
     const Image modern_img = tensor_to_image(mean[0], 255.0);
@@ -227,7 +249,7 @@ GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& imag
     write_sample_svgs(sketches, o.out_dir, 0, item);
 
     // Figure 10 of the paper: input | reconstruction | modern prediction | uncertainty | strokes.
-    SheetLayout l = sheet_layout(4, n);
+    SheetLayout l = sheet_layout(4, n, true);
     Sheet sheet(l.width, l.height);
     sheet.text(stem + "  (" + std::to_string(n) + " samples, sketch T=" + fmt("%g", s.temperature) +
                    ", MDN T=" + fmt("%g", s.mdn_temperature) + (s.mdn_mode ? " mean" : " sampled") +
@@ -242,8 +264,28 @@ GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& imag
     sheet.frame(ux, l.tiles_y, kTile, kTile);
     sheet.text("strokes", l.strokes_x, l.tiles_y - 5, 12);
     paste_strokes(sheet, l, sketches);
+    std::string best = "candidates:";
+    for (size_t c = 0; c < item.candidates.size() && c < 5; ++c)
+        best += " " + codepoint_label(item.candidates[c].codepoint) + " " + fmt("%.0f%%", 100.0 * item.candidates[c].probability);
+    sheet.text(best, kPad, l.height - 6, 12);
     sheet.save_png((dir / "sheet.png").string());
     return item;
+}
+
+// index.json: {"schema": "k2k-generate", "version": 1, "items": [{input, stem, files..., candidates:
+// [{codepoint: "U+4E0A", character: "上", probability, log_likelihood}, ...]}]}.
+nlohmann::json index_json(const GenerateSummary& summary) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const GeneratedItem& it : summary.items) {
+        nlohmann::json candidates = nlohmann::json::array();
+        for (const Candidate& c : it.candidates)
+            candidates.push_back({{"codepoint", codepoint_label(c.codepoint)}, {"character", codepoint_to_utf8(c.codepoint)},
+                                  {"probability", c.probability}, {"log_likelihood", c.log_likelihood}});
+        items.push_back({{"input", it.input}, {"stem", it.stem}, {"reconstruction", it.reconstruction},
+                         {"modern", it.modern}, {"uncertainty", it.uncertainty}, {"sheet", it.sheet}, {"svgs", it.svgs},
+                         {"mean_std", it.mean_std}, {"max_std", it.max_std}, {"candidates", candidates}});
+    }
+    return {{"schema", "k2k-generate"}, {"version", 1}, {"samples", summary.samples}, {"items", items}};
 }
 
 // Says what was done: through the progress bar for many inputs, plain lines otherwise.
@@ -321,6 +363,8 @@ GenerateSummary generate_from_images(const std::string& run_dir, const std::vect
     m.mdn = load_trained_mdn(cfg, device);
     m.vae_new = load_trained_vae(cfg, "vae_new", device);
     m.sketch = load_trained_sketch(cfg, device);
+    m.candidates = make_candidate_set(m.vae_new, load_dataset(cfg.data.cache), device);
+    const FolderLock lock(options.out_dir, "k2k generate");  // two generates into one folder would mix files
     at::Generator gen = at::detail::createCPUGenerator(options.seed);
 
     Reporter r;
@@ -338,7 +382,11 @@ GenerateSummary generate_from_images(const std::string& run_dir, const std::vect
         GeneratedItem item = process_image(m, s, images[i], inputs[i], stems[i], options, device, gen);
         r.say(inputs[i] + " -> " + (fs::path(options.out_dir) / stems[i]).string() +
               "/ (reconstruction, modern, uncertainty, " + std::to_string(item.svgs.size()) +
-              " SVGs, sheet); mean std " + fmt("%.4f", item.mean_std) + ", strokes per sample " + join(item.strokes));
+              " SVGs, sheet); mean std " + fmt("%.4f", item.mean_std) + ", strokes per sample " + join(item.strokes) +
+              (item.candidates.empty() ? std::string()
+                                       : ", best candidate " + codepoint_label(item.candidates[0].codepoint) + " " +
+                                             codepoint_to_utf8(item.candidates[0].codepoint) + " " +
+                                             fmt("%.2f", item.candidates[0].probability)));
         summary.items.push_back(std::move(item));
         if (r.progress) r.progress->update(int64_t(i + 1), {{"mean_std", summary.items.back().mean_std}});
     }
@@ -346,13 +394,15 @@ GenerateSummary generate_from_images(const std::string& run_dir, const std::vect
 
     summary.index_csv = (fs::path(options.out_dir) / "index.csv").string();
     write_file_atomic(summary.index_csv, [&](std::ostream& os) {
-        os << "input,stem,reconstruction,modern,uncertainty,sheet,svgs,mean_std,max_std,strokes,rows\n";
+        os << "input,stem,reconstruction,modern,uncertainty,sheet,svgs,mean_std,max_std,strokes,rows,candidates\n";
         for (const GeneratedItem& it : summary.items)
             os << csv_field(it.input) << ',' << csv_field(it.stem) << ',' << csv_field(it.reconstruction) << ','
                << csv_field(it.modern) << ',' << csv_field(it.uncertainty) << ',' << csv_field(it.sheet) << ','
                << csv_field(join(it.svgs)) << ',' << fmt("%.6f", it.mean_std) << ',' << fmt("%.6f", it.max_std) << ','
-               << join(it.strokes) << ',' << join(it.rows) << '\n';
+               << join(it.strokes) << ',' << join(it.rows) << ',' << candidates_text(it.candidates) << '\n';
     });
+    summary.index_json = (fs::path(options.out_dir) / "index.json").string();
+    write_file_atomic(summary.index_json, index_json(summary).dump(2) + "\n");
     summary.seconds = seconds_since(t0);
     r.say(std::to_string(summary.items.size()) + (summary.items.size() == 1 ? " input" : " inputs") + " -> " +
           options.out_dir + " (index.csv), " + settings_text(s, options.seed) + ", " + fmt("%.1f s", summary.seconds));
@@ -373,6 +423,7 @@ GenerateSummary generate_from_kanji(const std::string& run_dir, uint32_t codepoi
 
     const torch::Device device = resolve_device(options.device);
     TrainedSketch sketch = load_trained_sketch(cfg, device);
+    const FolderLock lock(options.out_dir, "k2k generate");
     at::Generator gen = at::detail::createCPUGenerator(options.seed);
 
     torch::NoGradGuard no_grad;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "generate/candidates.h"
+
 namespace k2k {
 
 // Settings of one generate call. Negative / zero / empty fields take the run config's
@@ -36,11 +38,13 @@ struct GeneratedItem {
     std::vector<int> rows;             // stroke-3 rows (points) of each sample
     double mean_std = 0.0;             // mean over pixels of the per-pixel std over samples (0..0.5; images only)
     double max_std = 0.0;              // largest per-pixel std (images only)
+    std::vector<Candidate> candidates;  // the MDN's best characters for the input, best first (images only)
 };
 
 struct GenerateSummary {
     std::vector<GeneratedItem> items;  // one per input, in input order
     std::string index_csv;             // out_dir/index.csv (images only; empty otherwise)
+    std::string index_json;            // out_dir/index.json: the same rows with the candidate lists (images only)
     int64_t samples = 0;               // the resolved settings used
     double temperature = 0.0;
     double mdn_temperature = 0.0;
@@ -64,9 +68,12 @@ std::vector<std::string> list_input_images(const std::string& path);
 //   strokes_<i>.svg     sample i in KanjiVG's SVG conventions, fitted into the 109 canvas
 //   sheet.png           input | reconstruction | modern | uncertainty (heat map) | stroke samples
 // and out_dir/index.csv, header
-//   input,stem,reconstruction,modern,uncertainty,sheet,svgs,mean_std,max_std,strokes,rows
+//   input,stem,reconstruction,modern,uncertainty,sheet,svgs,mean_std,max_std,strokes,rows,candidates
 // one row per input; svgs, strokes and rows hold one value per sample joined by ';'
-// (strokes = pen-down strokes, rows = stroke-3 points of each sample); mean_std and max_std are
+// (strokes = pen-down strokes, rows = stroke-3 points of each sample); candidates holds the
+// generate.candidates best characters of the MDN's ranking as "U+4E0A:0.523;..." (candidates.h:
+// every KanjiVG character of the cache ranked by log p(its vae_new latent | z_old)), also written
+// with the characters themselves to out_dir/index.json and on the sheet; mean_std and max_std are
 // the uncertainty in [0, 0.5] before the x510 scaling. Fields are quoted as in RFC 4180 when needed.
 // The generator is reseeded with options.seed before each input, so an input's outputs depend
 // only on (seed, image, settings), not on the other inputs. Every file is written atomically.

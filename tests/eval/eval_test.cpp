@@ -374,6 +374,24 @@ TEST_F(EvalRun, SameSeedSameNumbersAndLimitSpreadsItems) {
     EXPECT_EQ(c["transfer"]["pixels"]["per_sample"]["top1"], c["transfer"]["pixels"]["vote"]["top1"]);
 }
 
+TEST_F(EvalRun, AnUnwritableOutFolderIsRefusedBeforeTheEvaluation) {
+    // A run whose MDN checkpoint is corrupt: had the out folder been checked after the evaluation
+    // started (as it once was, after all of it), the checkpoint's error would come first.
+    const std::string copy = (fs::path(root_) / "run_bad_out").string();
+    fs::copy(run_dir_, copy, fs::copy_options::recursive);
+    write_file_atomic(copy + "/mdn/best.pt", std::string("not a checkpoint"));
+    test::remove_tree(copy + "/eval");  // earlier tests' reports
+    const std::string file = (fs::path(root_) / "not_a_folder").string();
+    write_file_atomic(file, std::string("x"));
+    EvalOptions o;
+    o.run_dir = copy;
+    o.verbose = false;
+    o.out_dir = file + "/eval";
+    const std::string error = test::error_of([&] { run_eval(o); });
+    EXPECT_EQ(error.rfind(file + "/eval: cannot write output here (", 0), 0u) << error;
+    EXPECT_FALSE(fs::exists(fs::path(copy) / "eval" / "eval.json"));
+}
+
 TEST_F(EvalRun, MissingStagesAreSkippedAndMissingRunsAreErrors) {
     const std::string copy = (fs::path(root_) / "run_no_reader").string();
     fs::copy(run_dir_, copy, fs::copy_options::recursive);

@@ -3,6 +3,7 @@
 #include "generate/generate.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include "runtime/runtime.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/lock.h"
 
 namespace k2k {
 namespace {
@@ -144,7 +146,10 @@ TEST_F(GenerateTest, FolderWritesEveryOutputAndTheIndex) {
     std::vector<std::string> lines = read_lines(out + "/index.csv");
     ASSERT_EQ(lines.size(), 5u);
     int drawn = 0;  // non-empty samples (this barely trained model ends most sketches at once)
-    EXPECT_EQ(lines[0], "input,stem,reconstruction,modern,uncertainty,sheet,svgs,mean_std,max_std,strokes,rows");
+    EXPECT_EQ(lines[0], "input,stem,reconstruction,modern,uncertainty,sheet,svgs,mean_std,max_std,strokes,rows,candidates");
+    const nlohmann::json index = nlohmann::json::parse(read_file_text(out + "/index.json"));
+    EXPECT_EQ(index["schema"], "k2k-generate");
+    ASSERT_EQ(index["items"].size(), 4u);
     for (size_t i = 0; i < s.items.size(); ++i) {
         const GeneratedItem& it = s.items[i];
         const std::string stem = kOldClasses[i];
@@ -188,7 +193,22 @@ TEST_F(GenerateTest, FolderWritesEveryOutputAndTheIndex) {
         }
 
         std::vector<std::string> f = split_line(lines[i + 1], ',');
-        ASSERT_EQ(f.size(), 11u) << lines[i + 1];
+        ASSERT_EQ(f.size(), 12u) << lines[i + 1];
+        // The model's own candidates: generate.candidates (10) characters, best first, with
+        // probabilities over every KanjiVG character of the cache (only 5 in this one).
+        ASSERT_EQ(it.candidates.size(), std::size(kModernFiles));
+        EXPECT_EQ(f[11], candidates_text(it.candidates));
+        double total = 0;
+        for (size_t c = 0; c < it.candidates.size(); ++c) {
+            total += it.candidates[c].probability;
+            if (c > 0) EXPECT_LE(it.candidates[c].log_likelihood, it.candidates[c - 1].log_likelihood);
+        }
+        EXPECT_NEAR(total, 1.0, 1e-9);  // every character of the cache is listed
+        const nlohmann::json& row = index["items"][i];
+        EXPECT_EQ(row["stem"], stem);
+        ASSERT_EQ(row["candidates"].size(), std::size(kModernFiles));
+        EXPECT_EQ(row["candidates"][0]["codepoint"], codepoint_label(it.candidates[0].codepoint));
+        EXPECT_EQ(row["candidates"][0]["character"], codepoint_to_utf8(it.candidates[0].codepoint));
         EXPECT_EQ(f[0], inputs()[i]);
         EXPECT_EQ(f[1], stem);
         EXPECT_EQ(f[2], stem + "/reconstruction.png");
@@ -209,6 +229,29 @@ TEST_F(GenerateTest, FolderWritesEveryOutputAndTheIndex) {
         }
     }
     EXPECT_GT(drawn, 0) << "every sample is empty: the SVG contents were not checked";
+}
+
+TEST_F(GenerateTest, FewerSamplesRemoveTheStaleSvgsOfAnEarlierRun) {
+    const std::string out = test::make_temp_dir("generate_stale") + "/out";
+    GenerateOptions o = quiet(out);
+    o.samples = 4;
+    generate_from_images(run_dir_, {inputs()[0]}, o);
+    const std::string stem = kOldClasses[0];
+    ASSERT_TRUE(fs::exists(out + "/" + stem + "/strokes_3.svg"));
+    o.samples = 2;
+    GenerateSummary s = generate_from_images(run_dir_, {inputs()[0]}, o);
+    ASSERT_EQ(s.items[0].svgs.size(), 2u);
+    EXPECT_TRUE(fs::exists(out + "/" + stem + "/strokes_1.svg"));
+    EXPECT_FALSE(fs::exists(out + "/" + stem + "/strokes_2.svg"));
+    EXPECT_FALSE(fs::exists(out + "/" + stem + "/strokes_3.svg"));
+}
+
+TEST_F(GenerateTest, AFolderInUseByAnotherJobIsRefused) {
+    const std::string out = test::make_temp_dir("generate_locked") + "/out";
+    FolderLock other(out, "k2k generate");
+    const std::string error = test::error_of([&] { generate_from_images(run_dir_, {inputs()[0]}, quiet(out)); });
+    EXPECT_EQ(error.rfind(out + ": in use by another k2k process (pid ", 0), 0u) << error;
+    EXPECT_FALSE(fs::exists(out + "/" + std::string(kOldClasses[0])));
 }
 
 TEST_F(GenerateTest, SameSeedGivesIdenticalOutputsWhateverTheOtherInputs) {
