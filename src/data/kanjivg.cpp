@@ -22,11 +22,13 @@ bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= '
 bool is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // Appends the strokes of every <path> below `parent`, in document order.
+// `points` counts the points of the file so far. (tinyxml2 refuses elements nested deeper than
+// TINYXML2_MAX_ELEMENT_DEPTH, 100 in version 9, which bounds the recursion.)
 void collect_paths(const tinyxml2::XMLElement* parent, const std::string& err_name, const SvgPathOptions& opt,
-                   KanjiVgChar* out) {
+                   KanjiVgChar* out, size_t* points) {
     for (const tinyxml2::XMLElement* e = parent->FirstChildElement(); e; e = e->NextSiblingElement()) {
         if (std::strcmp(e->Name(), "path") != 0) {
-            collect_paths(e, err_name, opt, out);
+            collect_paths(e, err_name, opt, out, points);
             continue;
         }
         const char* id_attr = e->Attribute("id");
@@ -35,6 +37,11 @@ void collect_paths(const tinyxml2::XMLElement* parent, const std::string& err_na
         if (!d) throw Error(err_name + ": path " + id + ": no 'd' attribute");
         std::vector<Polyline> parts = parse_svg_path(d, opt, err_name, id);
         if (parts.empty()) throw Error(err_name + ": path " + id + ": path data draws nothing");
+        // Each path is within opt.max_points; so is the file, or many paths would add up unbounded.
+        for (const Polyline& part : parts) *points += part.size();
+        if (*points > opt.max_points)
+            throw Error(err_name + ": path " + id + ": the paths flatten to more than " +
+                        std::to_string(opt.max_points) + " points in all (SvgPathOptions::max_points)");
         if (parts.size() == 1) {
             out->strokes.push_back(std::move(parts[0]));
         } else {
@@ -87,7 +94,8 @@ KanjiVgChar parse_kanjivg(const char* data, size_t size, const std::string& file
 
     out.strokes.reserve(32);
     out.stroke_ids.reserve(32);
-    collect_paths(group, err_name, opt, &out);
+    size_t points = 0;
+    collect_paths(group, err_name, opt, &out, &points);
     if (out.strokes.empty()) throw Error(err_name + ": the " + group_id + " group has no <path>");
     return out;
 }

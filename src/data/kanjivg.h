@@ -26,7 +26,8 @@ struct KanjiVgChar {
 // (none in KanjiVG) becomes one polyline: its subpaths are concatenated, so the pen lift between
 // them is lost. The code point comes from the file name, or from the StrokePaths group id when
 // the name is not of the KanjiVG form. Throws k2k::Error("<path>: <cause>") for a missing file,
-// malformed XML, no StrokePaths group, no paths, or bad path data.
+// malformed XML, no StrokePaths group, no paths, bad path data, or paths that flatten to more than
+// opt.max_points points in all.
 KanjiVgChar read_kanjivg_file(const std::string& path, const SvgPathOptions& opt = {});
 // Same, from XML text in memory; `name` is the file name used for the code point and in errors.
 KanjiVgChar parse_kanjivg_svg(const std::string& xml_text, const std::string& name, const SvgPathOptions& opt = {});

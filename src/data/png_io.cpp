@@ -4,6 +4,7 @@
 
 #include <png.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "util/error.h"
@@ -31,6 +32,33 @@ void check_header_size(const png_image& img, const std::string& name, const PngR
                     (o.max_pixels == kPngMaxPixels ? " (4096x4096)" : "") + "; refused before decoding");
 }
 
+// Refuses a chunk other than IDAT whose length runs past the end of the data. libpng 1.6.39
+// allocates an ancillary chunk's declared length before reading it: a 43-byte file whose eXIf chunk
+// claims 1946157118 bytes made it ask for 1.9 GB (fuzz_png found it). IDAT lengths are left to
+// libpng, which bounds them by the image size and reports a file cut short in its own words.
+void check_chunk_lengths(const uint8_t* data, size_t size, const std::string& name) {
+    size_t p = 8;  // p <= size throughout
+    while (size - p >= 8) {
+        const uint32_t len = uint32_t(data[p]) << 24 | uint32_t(data[p + 1]) << 16 | uint32_t(data[p + 2]) << 8 | data[p + 3];
+        const uint8_t* type = data + p + 4;
+        const size_t room = size - p - 8;  // bytes after the length and type
+        if (len > room) {
+            if (std::memcmp(type, "IDAT", 4) == 0) return;
+            std::string type_text;
+            for (int i = 0; i < 4; i++) {
+                char buf[8];
+                const bool letter = (type[i] >= 'a' && type[i] <= 'z') || (type[i] >= 'A' && type[i] <= 'Z');
+                std::snprintf(buf, sizeof buf, letter ? "%c" : "[%02X]", unsigned(type[i]));
+                type_text += buf;
+            }
+            throw Error(name + ": malformed PNG (chunk " + type_text + " at byte " + std::to_string(p) + " claims " +
+                        std::to_string(len) + " bytes, only " + std::to_string(room) + " follow)");
+        }
+        if (std::memcmp(type, "IEND", 4) == 0 || room - len < 4) return;  // the end, or a CRC cut short
+        p += 12 + size_t(len);
+    }
+}
+
 }  // namespace
 
 Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name, const PngReadOptions& options) {
@@ -38,6 +66,7 @@ Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name,
     std::memset(&img, 0, sizeof(img));
     img.version = PNG_IMAGE_VERSION;
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) throw Error(name + ": not a PNG file (bad signature)");
+    check_chunk_lengths(data, size, name);
     // Reads the signature and IHDR only (png_read_info): nothing of the image's size is allocated yet.
     if (!png_image_begin_read_from_memory(&img, data, size))
         throw Error(name + ": malformed PNG (" + img.message + ")");

@@ -24,7 +24,9 @@ struct PngReadOptions {
 // Reads any PNG and converts it to 8-bit grey (palette/16-bit/alpha/RGB are converted;
 // alpha is dropped). Throws k2k::Error("<path>: <cause>") for a missing or malformed file, and
 // for one whose header gives a size `options` refuses ("expected a 64x64 image, found 32x48",
-// "PNG header claims 100000x100000 pixels, more than the limit of ...").
+// "PNG header claims 100000x100000 pixels, more than the limit of ..."). A chunk other than IDAT
+// that claims more bytes than the file has left is refused before libpng sees it ("malformed PNG
+// (chunk eXIf at byte 33 claims 1946157118 bytes, only 2 follow)"): libpng would allocate it first.
 Image read_png_gray(const std::string& path, const PngReadOptions& options = {});
 // Same, from bytes in memory; `name` is used in error messages.
 Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name, const PngReadOptions& options = {});

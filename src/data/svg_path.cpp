@@ -15,6 +15,8 @@ namespace {
 // Recursion guard for curve subdivision: 2^16 pieces per curve is far beyond any sane tolerance.
 constexpr int kMaxDepth = 16;
 constexpr double kPi = 3.14159265358979323846;
+// Half a float ulp above FLT_MAX (3.40282347e38): a double at or above this rounds to float infinity.
+constexpr double kFloatOverflow = 0x1.ffffffp+127;
 
 struct Vec {
     double x;
@@ -89,8 +91,8 @@ std::string message_prefix(const std::string& file, const std::string& id) {
 
 class PathParser {
 public:
-    PathParser(std::string_view d, double tolerance, const std::string& file, const std::string& id)
-        : s_(d.data()), n_(d.size()), tol2_(tolerance * tolerance), file_(file), id_(id) {}
+    PathParser(std::string_view d, double tolerance, size_t max_points, const std::string& file, const std::string& id)
+        : s_(d.data()), n_(d.size()), tol2_(tolerance * tolerance), max_points_(max_points), file_(file), id_(id) {}
 
     std::vector<Polyline> run();
 
@@ -117,19 +119,23 @@ private:
     void close_path();
     void finish_subpath();
     void add_point(Vec p) {
-        cur_line_.push_back(Point{float(p.x), float(p.y)});
+        push(to_point(p));
         drew_ = true;
     }
+    Point to_point(Vec p) const;
+    void push(Point p);
     void execute(char cmd, const double* a);
 
     const char* s_;
     size_t n_;
     size_t pos_ = 0;
     double tol2_;
+    size_t max_points_;
     const std::string& file_;
     const std::string& id_;
 
     std::vector<Polyline> out_;
+    size_t out_points_ = 0;   // points in out_
     Polyline cur_line_;
     bool drew_ = false;       // the current subpath has drawn something
     Vec cur_{0, 0};           // current point
@@ -137,6 +143,8 @@ private:
     Vec last_cubic_ctrl_{0, 0};
     Vec last_quad_ctrl_{0, 0};
     char prev_cmd_ = 0;       // previous command, upper case (for S/T reflection)
+    char letter_ = 0;         // the command being run, as written (for errors)
+    size_t args_start_ = 0;   // offset of its argument set (for errors)
 };
 
 void PathParser::fail(size_t offset, const std::string& cause) const {
@@ -152,6 +160,24 @@ std::string PathParser::describe(size_t offset) const {
     else
         std::snprintf(buf, sizeof buf, "byte 0x%02x", unsigned(c));
     return buf;
+}
+
+// Points are stored as floats but computed in double: relative moves add up, and an arc's radii
+// are scaled up to reach its endpoint, so a point of numbers that each fit a float may not.
+Point PathParser::to_point(Vec p) const {
+    if (!(std::fabs(p.x) < kFloatOverflow && std::fabs(p.y) < kFloatOverflow)) {  // also NaN
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "'%c' draws the point (%g, %g), outside the float range", letter_, p.x, p.y);
+        fail(args_start_, buf);
+    }
+    return Point{float(p.x), float(p.y)};
+}
+
+void PathParser::push(Point p) {
+    if (out_points_ + cur_line_.size() >= max_points_)
+        fail(args_start_, "path data flattens to more than " + std::to_string(max_points_) +
+                              " points (SvgPathOptions::max_points)");
+    cur_line_.push_back(p);
 }
 
 bool PathParser::skip_comma_wsp() {
@@ -227,8 +253,9 @@ double PathParser::number(char cmd, int arg) {
         else
             value /= -exp10 <= 22 ? kPow10[-exp10] : std::pow(10.0, double(-exp10));
     }
-    if (!std::isfinite(value) || std::fabs(value) > 3.0e38)  // must fit a float
-        fail(start, "number out of range");
+    // Must fit a float: refuse what rounds to float infinity. (The bound was 3.0e38, below
+    // FLT_MAX: 3e38 was read, stored as the float 3.00000001e38, and that printed back was refused.)
+    if (!std::isfinite(value) || std::fabs(value) >= kFloatOverflow) fail(start, "number out of range");
     pos_ = i;
     return negative ? -value : value;
 }
@@ -240,16 +267,19 @@ double PathParser::flag(char cmd, int arg) {
 }
 
 void PathParser::finish_subpath() {
-    if (drew_) out_.push_back(std::move(cur_line_));
+    if (drew_) {
+        out_points_ += cur_line_.size();
+        out_.push_back(std::move(cur_line_));
+    }
     cur_line_.clear();
     drew_ = false;
 }
 
 void PathParser::move_to(Vec p) {
     finish_subpath();
+    push(to_point(p));
     cur_ = p;
     start_ = p;
-    cur_line_.push_back(Point{float(p.x), float(p.y)});
 }
 
 void PathParser::line_to(Vec p) {
@@ -328,12 +358,12 @@ void PathParser::arc_to(double rx, double ry, double angle_deg, bool large_arc, 
 
 void PathParser::close_path() {
     const Point& last = cur_line_.back();
-    if (last.x != float(start_.x) || last.y != float(start_.y)) cur_line_.push_back(Point{float(start_.x), float(start_.y)});
+    if (last.x != float(start_.x) || last.y != float(start_.y)) push(Point{float(start_.x), float(start_.y)});
     drew_ = true;
     cur_ = start_;
     // A drawing command after Z starts a new polyline at the same start point.
     finish_subpath();
-    cur_line_.push_back(Point{float(start_.x), float(start_.y)});
+    push(Point{float(start_.x), float(start_.y)});
 }
 
 // Runs one command with its arguments `a` as written (relative ones are offset here).
@@ -400,6 +430,8 @@ std::vector<Polyline> PathParser::run() {
             fail(pos_, is_letter ? "unknown command " + describe(pos_) : "expected a command, found " + describe(pos_));
         }
         const char letter = cmd;  // error messages name the letter as written, even for implicit linetos
+        letter_ = letter;
+        args_start_ = pos_;
         pos_++;
         if (count == 0) {
             close_path();
@@ -408,6 +440,8 @@ std::vector<Polyline> PathParser::run() {
         }
         skip_wsp();
         while (true) {
+            letter_ = letter;
+            args_start_ = pos_;
             for (int i = 0; i < count; i++) {
                 if (i > 0) skip_comma_wsp();
                 args[i] = (up == 'A' && (i == 3 || i == 4)) ? flag(letter, i + 1) : number(letter, i + 1);
@@ -438,7 +472,7 @@ std::vector<Polyline> parse_svg_path(std::string_view d, const SvgPathOptions& o
         std::snprintf(buf, sizeof buf, "%g", double(opt.tolerance));
         throw Error(message_prefix(file, path_id) + "tolerance must be > 0 (got " + buf + ")");
     }
-    PathParser parser(d, opt.tolerance, file, path_id);
+    PathParser parser(d, opt.tolerance, opt.max_points, file, path_id);
     return parser.run();
 }
 

@@ -2,6 +2,7 @@
 // and arcs flattened to polylines within a stated tolerance so the rest of the data layer sees points only.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,8 +11,14 @@
 
 namespace k2k {
 
+// Most points one path data (and one KanjiVG file, all its paths together) may flatten to: a
+// 17-byte arc gives up to 65536, so 4 KB of path data gave 15.7 M points (126 MB) and 66 KB ran out
+// of memory. Real KanjiVG needs at most 116 per path and 208 per file (tolerance 0.1).
+constexpr size_t kSvgPathMaxPoints = 100000;
+
 struct SvgPathOptions {
-    float tolerance = 0.1f;  // max distance between the polyline and the true curve, user units (> 0); default 0.1
+    float tolerance = 0.1f;                // max distance between the polyline and the true curve, user units (> 0); default 0.1
+    size_t max_points = kSvgPathMaxPoints; // refuse data that flattens to more points than this; default 100000
 };
 
 // Parses SVG path data and returns one polyline per subpath, in order.
@@ -31,7 +38,11 @@ struct SvgPathOptions {
 //
 // Malformed data throws k2k::Error with one line "<file>: path <id>: offset <n>: <cause>" (file
 // and id parts are left out when empty; "svg path: offset <n>: <cause>" when both are), where
-// <n> is the 0-based byte offset of the offending character in `d`.
+// <n> is the 0-based byte offset of the offending character in `d`. Every number must fit a float
+// and so must every point drawn ("'l' draws the point (6e+38, 0), outside the float range": relative
+// moves add up, arcs scale their radii), and the polylines may hold at most `max_points` points in
+// all ("path data flattens to more than 100000 points (SvgPathOptions::max_points)"); both name the
+// offset of the command's arguments.
 std::vector<Polyline> parse_svg_path(std::string_view d, const SvgPathOptions& opt = {},
                                      const std::string& file = "", const std::string& path_id = "");
 

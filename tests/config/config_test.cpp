@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "util/error.h"
 #include "util/fs.h"
@@ -54,6 +55,20 @@ TEST(Config, DumpReadsBackToTheSameConfig) {
     EXPECT_EQ(back.mdn.hidden, std::vector<int64_t>{8});
 }
 
+// fuzz_config: the dump printed 10 digits and "inf", so these configs' dumps did not read back.
+TEST(Config, DumpKeepsEveryDoubleExactly) {
+    Config c = parse_config("data: {val_ratio: 0.49999999999, test_ratio: 0.5}\nsketch: {grad_clip: .inf, lr: 0.1}\n",
+                            "x.yaml");
+    std::string dumped = dump_config(c);
+    EXPECT_NE(dumped.find("  val_ratio: 0.49999999999  #"), std::string::npos) << dumped;
+    EXPECT_NE(dumped.find("  grad_clip: .inf  #"), std::string::npos) << dumped;
+    EXPECT_NE(dumped.find("  lr: 0.1  #"), std::string::npos) << dumped;  // short values print as before
+    Config back = parse_config(dumped, "dumped.yaml");
+    EXPECT_EQ(back.data.val_ratio, 0.49999999999);
+    EXPECT_EQ(back.sketch.grad_clip, std::numeric_limits<double>::infinity());
+    EXPECT_EQ(dump_config(back), dumped);
+}
+
 TEST(Config, UnknownKeysAreErrors) {
     EXPECT_EQ(error_of("sketch:\n  hiden_size: 3\n"),
               "x.yaml:2: unknown key 'sketch.hiden_size' (known keys of sketch: hidden_size, num_layers, cell, "
@@ -100,6 +115,14 @@ TEST(Config, DuplicateKeysAreErrors) {
     EXPECT_EQ(error_of("data: {cache: a, kkanji: b, cache: c}\n"), "x.yaml:1: duplicate key 'data.cache' (first at line 1)");
     // The same key name in two different mappings is fine.
     EXPECT_EQ(parse_config("vae_new: {steps: 5}\nvae_old: {steps: 6}\n", "x.yaml").vae_old.steps, 6);
+}
+
+// fuzz_config: a list or mapping as a key used to escape as yaml-cpp's "bad conversion".
+TEST(Config, KeysMustBePlainNames) {
+    EXPECT_EQ(error_of("[a]: 1\n"), "x.yaml:1: a key must be a plain name, not a list");
+    EXPECT_EQ(error_of("seed: 1\n? {x: 1}\n: 2\n"), "x.yaml:2: a key must be a plain name, not a mapping");
+    EXPECT_EQ(error_of("data:\n  [a]: 1\n"), "x.yaml:2: in 'data': a key must be a plain name, not a list");
+    EXPECT_EQ(error_of("mdn: {hidden: [{[1]: 2}]}\n"), "x.yaml:1: in 'mdn.hidden[0]': a key must be a plain name, not a list");
 }
 
 TEST(Config, MalformedYamlNamesFileAndLine) {

@@ -131,6 +131,27 @@ TEST(KanjiVg, ErrorsNameTheFileAndCause) {
               "is 'kvg:StrokePaths_x')");
 }
 
+TEST(KanjiVg, PointLimitCountsEveryPathOfTheFile) {
+    // Each of these paths flattens to 65537 points, within SvgPathOptions::max_points (100000);
+    // the two together are not (without the file total, N such paths took N times the memory).
+    const std::string arc = "d=\"M0 0 a9e9 9 0 1 1 1 1\"/>";
+    EXPECT_EQ(parse_kanjivg_svg(svg_with("<path id=\"s1\" " + arc), "04e8c.svg").strokes[0].size(), 65537u);
+    EXPECT_EQ(error_of_text(svg_with("<path id=\"s1\" " + arc + "<g><path id=\"s2\" " + arc + "</g>"), "04e8c.svg"),
+              "04e8c.svg: path s2: the paths flatten to more than 100000 points in all (SvgPathOptions::max_points)");
+    // The caller's limit applies to the file: three 2-point strokes fit in 6, not in 5.
+    const std::string three = "<path d=\"M0 0 L1 1\"/><path d=\"M0 0 L1 1\"/><path id=\"s3\" d=\"M0 0 L1 1\"/>";
+    SvgPathOptions opt;
+    opt.max_points = 6;
+    EXPECT_EQ(parse_kanjivg_svg(svg_with(three), "04e8c.svg", opt).strokes.size(), 3u);
+    opt.max_points = 5;
+    try {
+        parse_kanjivg_svg(svg_with(three), "04e8c.svg", opt);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "04e8c.svg: path s3: the paths flatten to more than 5 points in all (SvgPathOptions::max_points)");
+    }
+}
+
 TEST(KanjiVg, ReadErrorsNameThePath) {
     std::string dir = test::make_temp_dir("kanjivg");
     try {

@@ -113,6 +113,32 @@ TEST(PngIo, MaxPixelsIsTheCallersChoice) {
     test::remove_tree(dir);
 }
 
+// fuzz_png's find: a 43-byte file whose eXIf chunk claims 1946157118 bytes made libpng 1.6.39
+// allocate 1.9 GB before it found the data missing.
+TEST(PngIo, ChunkLongerThanTheFileIsRefusedBeforeLibpng) {
+    const std::string ihdr = chunk("IHDR", be32(64) + be32(64) + std::string{8, 0, 0, 0, 0});
+    const std::string head = std::string("\x89PNG\r\n\x1a\n", 8) + ihdr;
+    const std::string exif = be32(1946157118u) + "eXIfMM";  // 2 data bytes of 1946157118, no CRC
+    EXPECT_EQ(test::error_of([&] { decode_png_gray(reinterpret_cast<const uint8_t*>((head + exif).data()), head.size() + exif.size(), "x.png"); }),
+              "x.png: malformed PNG (chunk eXIf at byte 33 claims 1946157118 bytes, only 2 follow)");
+    // A type that is not four letters is written as libpng writes it.
+    const std::string odd = head + be32(100) + std::string("\xc6\x0e\x00t", 4);
+    EXPECT_EQ(test::error_of([&] { decode_png_gray(reinterpret_cast<const uint8_t*>(odd.data()), odd.size(), "x.png"); }),
+              "x.png: malformed PNG (chunk [C6][0E][00]t at byte 33 claims 100 bytes, only 0 follow)");
+    // A file cut inside IDAT is left to libpng (its own message), and a whole file still decodes.
+    const std::string good = [] {
+        std::string dir = test::make_temp_dir("png_chunks");
+        write_png_gray(dir + "/good.png", pattern(64, 64));
+        std::string bytes = read_file_text(dir + "/good.png");
+        test::remove_tree(dir);
+        return bytes;
+    }();
+    EXPECT_EQ(decode_png_gray(reinterpret_cast<const uint8_t*>(good.data()), good.size(), "g.png").pixels, pattern(64, 64).pixels);
+    const std::string cut = good.substr(0, good.size() / 2);
+    EXPECT_EQ(test::error_of([&] { decode_png_gray(reinterpret_cast<const uint8_t*>(cut.data()), cut.size(), "c.png"); }),
+              "c.png: malformed PNG (read beyond end of data)");
+}
+
 TEST(PngIo, NotAPngAndTruncated) {
     std::string dir = test::make_temp_dir("png_bad");
     write_file_atomic(dir + "/text.png", std::string("hello, not a png"));

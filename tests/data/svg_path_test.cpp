@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -393,6 +395,45 @@ TEST(SvgPath, ErrorMessagesNameFilePathAndOffset) {
     EXPECT_EQ(error_of("M1e+ 2"), "f.svg: path p1: offset 2: expected a number for argument 2 of 'M', found 'e'");
     EXPECT_EQ(error_of("M1e999 0"), "f.svg: path p1: offset 1: number out of range");
     EXPECT_EQ(error_of("M1 2 H"), "f.svg: path p1: offset 6: expected a number for argument 1 of 'H', found end of data");
+}
+
+TEST(SvgPath, NumbersAndPointsMustFitAFloat) {
+    // The largest float, and what rounds to it, are read; what rounds to float infinity is not.
+    std::vector<Polyline> lines = parse("M3.40282347e38 0 L-3.4028235e38 1");
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0][0].x, std::numeric_limits<float>::max());
+    EXPECT_EQ(lines[0][1].x, -std::numeric_limits<float>::max());
+    EXPECT_EQ(error_of("M3.4028236e38 0"), "f.svg: path p1: offset 1: number out of range");
+    // 3e38 is stored as the float 3.00000001e38; that, printed with 9 digits, reads back (the bound
+    // used to be 3.0e38, and fuzz_svg_path's round trip found it refused).
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", double(parse("M3e38 0 L1 1")[0][0].x));
+    EXPECT_STREQ(buf, "3.00000001e+38");
+    EXPECT_EQ(parse(std::string("M") + buf + " 0 L1 1")[0][0].x, 3e38f);
+    // Points made of numbers that fit can still leave the range: relative moves add up (this
+    // used to give the point (inf, 0)), and arcs scale their radii up to reach the endpoint.
+    EXPECT_EQ(error_of("M0 0 m3e38 0 l3e38 0"),
+              "f.svg: path p1: offset 14: 'l' draws the point (6e+38, 0), outside the float range");
+    EXPECT_EQ(error_of("M0 0 h3e38 3e38"), "f.svg: path p1: offset 11: 'h' draws the point (6e+38, 0), outside the float range");
+    EXPECT_EQ(error_of("M10 10 a4 5 30 1 0 20 0 25,5 0 01 40 -3e38"),
+              "f.svg: path p1: offset 24: 'a' draws the point (-3.40288e+38, -1.63281e+37), outside the float range");
+}
+
+TEST(SvgPath, PointLimitRefusesDataThatFlattensToTooManyPoints) {
+    // One 17-byte arc the long way round a huge ellipse flattens to 2^16 pieces.
+    EXPECT_EQ(parse("M0 0 a9e9 9 0 1 1 1 1").at(0).size(), 65537u);
+    EXPECT_EQ(error_of("M0 0 a9e9 9 0 1 1 1 1 a9e9 9 0 1 1 1 1"),
+              "f.svg: path p1: offset 23: path data flattens to more than 100000 points (SvgPathOptions::max_points)");
+    // The limit is the caller's; it counts the points of every subpath, and max_points itself is allowed.
+    SvgPathOptions opt;
+    opt.max_points = 5;
+    EXPECT_EQ(parse_svg_path("M0 0 L1 1 M2 2 L3 3 4 4", opt).size(), 2u);
+    try {
+        parse_svg_path("M0 0 L1 1 M2 2 L3 3 4 4 5 5", opt);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "svg path: offset 24: path data flattens to more than 5 points (SvgPathOptions::max_points)");
+    }
 }
 
 TEST(SvgPath, ErrorPrefixLeavesOutEmptyParts) {
