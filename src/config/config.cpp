@@ -85,6 +85,10 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("grad_clip", m.grad_clip, "clip the gradient norm (0 = off)", 0, kInf);
     v.field("sample_z_old", m.sample_z_old, "train on z_old sampled from q(z|x_old) (true) or on its mean");
     v.field("sample_z_new", m.sample_z_new, "targets z_new sampled from q(z|x_new) (true) or its mean");
+    v.field("encoder", m.encoder, "frozen: z_old is vae_old's mean (paper); finetune: vae_old's encoder is trained with the MDN's likelihood on the pairs (P(z_new | x_old) end to end)", {"frozen", "finetune"});
+    v.field("contrastive", m.contrastive, "weight of a cross-entropy that ranks the right character's vae_new latent above `negatives` random other characters' by the MDN's likelihood (trains the candidate list; 0 = off, the paper)", 0, 1e6);
+    v.field("negatives", m.negatives, "other KanjiVG characters' latents per step in the contrastive term", 1, 1 << 20);
+    v.field("augment", m.augment, "encode freshly augmented Kuzushiji images each step (vae_old's resize-and-place; many latents per image, as the reference) instead of fixed latents");
     v.field("eval_every", m.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
 
     SketchConfig& s = c.sketch;
@@ -95,6 +99,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("num_mixtures", s.num_mixtures, "mixture components of the offset distribution", 1, 256);
     v.field("output", s.output, "bivariate GMM (magenta) or independent per-axis mixtures (kanji2kanji)", {"bivariate", "per_axis"});
     v.field("recurrent_dropout_keep", s.recurrent_dropout_keep, "keep probability of recurrent dropout (1 = off)", 0.01, 1);
+    v.field("canvas_hidden", s.canvas_hidden, "0: off (the paper's decoder); else each step the decoder also reads a pen-centred view of the ink still to draw (the KanjiVG raster in training, the predicted pixels at inference), projected to this many units", 0, 4096);
     v.field("rdp_epsilon", s.rdp_epsilon, "RDP simplification epsilon in KanjiVG units (109-unit canvas)", 0, 50);
     v.field("max_seq_len", s.max_seq_len, "longest stroke-3 sequence used (longer ones are skipped)", 2, 10000);
     v.field("start_token", s.start_token, "pen_down [0,0,1,0,0] (magenta) or pen_up [0,0,0,1,0] (kanji2kanji)", {"pen_down", "pen_up"});

@@ -44,6 +44,10 @@ struct MdnConfig {
     double grad_clip = 0.0;                    // clip gradient norm (0 = off)
     bool sample_z_old = true;                  // train on z_old ~ q(z|x_old) samples (true) or its mean
     bool sample_z_new = false;                 // target z_new ~ q(z|x_new) samples (true) or its mean
+    std::string encoder = "frozen";            // frozen: z_old = vae_old's mean (paper) | finetune: vae_old's encoder trained with the MDN's likelihood
+    bool augment = false;                      // encode freshly augmented Kuzushiji images every step (vae_old's resize-and-place)
+    double contrastive = 0.0;                  // weight of the candidate cross-entropy (the right character's latent against `negatives` others; 0 = off)
+    int64_t negatives = 1024;                  // other characters' latents per step in the contrastive term
     int64_t eval_every = 500;                  // steps between validation passes and checkpoints
 };
 
@@ -54,6 +58,7 @@ struct SketchConfig {
     int64_t num_mixtures = 20;              // GMM components of the offset distribution
     std::string output = "bivariate";       // bivariate (magenta) | per_axis (kanji2kanji)
     double recurrent_dropout_keep = 1.0;    // keep probability of recurrent dropout (1 = off)
+    int64_t canvas_hidden = 0;              // 0: off (paper); else the decoder also sees the ink still to draw around its pen (data/canvas.h), projected to this many units
     double rdp_epsilon = 2.0;               // RDP simplification epsilon in KanjiVG units (0..109 canvas)
     int64_t max_seq_len = 100;              // longest stroke-3 sequence used (longer ones are skipped)
     std::string start_token = "pen_down";   // pen_down [0,0,1,0,0] (magenta) | pen_up [0,0,0,1,0] (kanji2kanji)

@@ -57,6 +57,7 @@ json run_eval(const EvalOptions& options) {
     report["reader"] = reader_metrics(context, reader);
     report["transfer"] = transfer_accuracy(context, models, reader, items, options.seed, !options.out_dir.empty(), rows);
     report["candidates"] = candidate_accuracy(context, models, items);
+    report["links"] = link_accuracy(context, models, reader, options.seed);
     json baselines;
     baselines["cnn"] = cnn_baseline(context, items, rows);
     baselines["knn"] = knn_baseline(context, items, rows);

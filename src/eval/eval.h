@@ -10,6 +10,7 @@
 // The steps, included so that "eval/eval.h" gives the whole evaluation API: the scoring maths,
 // the transfer items, eval_table.
 #include "eval/baselines.h"
+#include "eval/links.h"
 #include "eval/report.h"
 #include "eval/scoring.h"
 #include "eval/stage_metrics.h"
@@ -42,13 +43,21 @@ struct EvalOptions {
 //               mdn: {nll, items},                                  of decode(mu(x)), KL unfloored,
 //               sketch: {ls, lp, lr, items, skipped}}               IoU of ink at 0.5; NLL in nats;
 //              each null when the stage is not trained              Ls, Lp, Lr with z = encoder mu
-//   reader:    {classes, clean: {top1, top5, items, line_width}} or null (reader not trained)
-//   transfer:  {items, pixels: T, strokes: T} or null, where
-//              T = {per_sample: {top1, top5}, best_of_n: {top1, top5}, vote: {top1, top5}}
+//   reader:    {classes, clean: {top1, top5, items, line_width}, augmented: {top1, top5, items},
+//               variants: {top1, top5, items}} or null (reader not trained): clean renders at a
+//               line width training skips, augmented renders from a seed stream training never
+//               draws, and the KanjiVG variant glyphs (never trained on)
+//   transfer:  {items, pixels: T, strokes: T, run_classes: {classes, pixels: T, strokes: T}} or
+//              null (run_classes: the reader kept on the run's characters, like the baselines), where
+//              T = {per_sample: {top1, top5}, best_of_n: {top1, top5}, vote: {top1, top5},
+//                   first_ranked: {top1, top5}} (first_ranked: the sample whose render agrees best
+//                   with the predicted pixels, generate/ranking.h; strokes only, 0 for pixels)
 //              (pixels: the reader reads vae_new.decode(z~) of each MDN draw z~; strokes: it reads
 //              the Sketch-RNN sample conditioned on the same z~, rendered like the KanjiVG rasters)
 //   candidates: {items, classes, top1, top5, temperature, nll, best_temperature, best_nll} or null:
 //              the MDN's own ranking of every KanjiVG character (eval/transfer.h candidate_accuracy)
+//   links:     {split_chars: L, train_chars: L} or null: each link on its own (eval/links.h),
+//              L = {items, vae_new: T, sketch_true_z: T or null}
 //   baselines: {cnn: {top1, top5, classes, items} or null, knn: {k, top1, top5, reference, items}}
 // Accuracies are fractions in [0, 1] over the transfer items. A stage that is not trained leaves
 // its parts null (with a note on stdout) instead of failing. With out_dir: items.csv (one row per

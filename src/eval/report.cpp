@@ -174,13 +174,16 @@ std::string eval_table(const nlohmann::json& report) {
         << num({"stages", "sketch", "lr"}) << "\n";
     out << "  reader    clean held-out renders: top-1 " << num({"reader", "clean", "top1"}) << "  top-5 "
         << num({"reader", "clean", "top5"}) << "  (" << count({"reader", "classes"}) << " classes)\n";
+    out << "  reader    augmented held-out renders: top-1 " << num({"reader", "augmented", "top1"}) << "  top-5 "
+        << num({"reader", "augmented", "top5"}) << "; KanjiVG variant glyphs: top-1 " << num({"reader", "variants", "top1"})
+        << "  top-5 " << num({"reader", "variants", "top5"}) << " (" << count({"reader", "variants", "items"}) << ")\n";
     char line[200];
     std::snprintf(line, sizeof(line), "  %-40s %8s %8s\n", "", "top-1", "top-5");
     out << line;
-    const char* modes[] = {"per_sample", "best_of_n", "vote"};
-    const char* mode_names[] = {"per sample", "best of N", "majority vote"};
+    const char* modes[] = {"per_sample", "best_of_n", "vote", "first_ranked"};
+    const char* mode_names[] = {"per sample", "best of N", "majority vote", "first-ranked"};
     for (const char* part : {"pixels", "strokes"})
-        for (int m = 0; m < 3; ++m) {
+        for (int m = 0; m < (part == std::string("strokes") ? 4 : 3); ++m) {
             char label[80];
             std::snprintf(label, sizeof(label), "%-18s%s", m == 0 ? (std::string("transfer ") + part).c_str() : "",
                           mode_names[m]);
@@ -188,10 +191,31 @@ std::string eval_table(const nlohmann::json& report) {
                           num({"transfer", part, modes[m], "top5"}).c_str());
             out << line;
         }
+    for (const char* part : {"pixels", "strokes"}) {
+        const std::string label = std::string("reader on the run's ") + count({"transfer", "run_classes", "classes"}) +
+                                  " chars, " + part;
+        std::snprintf(line, sizeof(line), "  %-40s %8s %8s\n", label.c_str(),
+                      num({"transfer", "run_classes", part, "per_sample", "top1"}).c_str(),
+                      num({"transfer", "run_classes", part, "per_sample", "top5"}).c_str());
+        out << line;
+    }
     const std::string candidates = "MDN candidates (" + count({"candidates", "classes"}) + " characters)";
     std::snprintf(line, sizeof(line), "  %-40s %8s %8s\n", candidates.c_str(), num({"candidates", "top1"}).c_str(),
                   num({"candidates", "top5"}).c_str());
     out << line;
+    const char* groups[] = {"split_chars", "train_chars"};
+    const char* group_names[] = {"split's chars", "training chars"};
+    for (int g = 0; g < 2; ++g)
+        for (const char* link : {"vae_new", "sketch_true_z"}) {
+            const std::string label = std::string(link == std::string("vae_new") ? "link vae_new recon, " : "link sketch(true z), ") +
+                                      group_names[g] + " (" + count({"links", groups[g], "items"}) + ")";
+            std::snprintf(line, sizeof(line), "  %-40s %8s %8s  best of N %s, first-ranked %s\n", label.c_str(),
+                          num({"links", groups[g], link, "per_sample", "top1"}).c_str(),
+                          num({"links", groups[g], link, "per_sample", "top5"}).c_str(),
+                          num({"links", groups[g], link, "best_of_n", "top1"}).c_str(),
+                          num({"links", groups[g], link, "first_ranked", "top1"}).c_str());
+            out << line;
+        }
     const std::string cnn = "baseline direct CNN (" + count({"baselines", "cnn", "classes"}) + " classes)";
     std::snprintf(line, sizeof(line), "  %-40s %8s %8s\n", cnn.c_str(), num({"baselines", "cnn", "top1"}).c_str(),
                   num({"baselines", "cnn", "top5"}).c_str());

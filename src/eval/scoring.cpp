@@ -44,7 +44,7 @@ std::vector<int64_t> vote_ranking(const torch::Tensor& probs, int64_t k) {
 }
 
 // probs (N,C)
-SampleScores score_samples(const torch::Tensor& probs, int64_t target) {
+SampleScores score_samples(const torch::Tensor& probs, int64_t target, int64_t first) {
     TORCH_CHECK(probs.dim() == 2 && probs.size(0) >= 1, "score_samples needs probs (N,C) with N >= 1, got ", probs.sizes());
     SampleScores scores;
     std::vector<int64_t> ranking = vote_ranking(probs, 5);
@@ -60,6 +60,10 @@ SampleScores score_samples(const torch::Tensor& probs, int64_t target) {
     scores.vote1 = ranking[0] == target;
     scores.vote5 = std::find(ranking.begin(), ranking.end(), target) != ranking.end();
     scores.target_prob = p.select(1, target).mean().item<double>();
+    if (first >= 0 && first < p.size(0)) {
+        scores.first1 = hit1[first].item<bool>();
+        scores.first5 = hit5[first].item<bool>();
+    }
     return scores;
 }
 
@@ -70,6 +74,8 @@ void ScoreTally::add(const SampleScores& scores) {
     best_top5 += scores.best5;
     vote_top1 += scores.vote1;
     vote_top5 += scores.vote5;
+    first_top1 += scores.first1;
+    first_top5 += scores.first5;
     ++items;
 }
 
@@ -77,7 +83,8 @@ nlohmann::json ScoreTally::to_json() const {
     const double count = items > 0 ? double(items) : 1.0;
     return {{"per_sample", {{"top1", per_sample_top1 / count}, {"top5", per_sample_top5 / count}}},
             {"best_of_n", {{"top1", best_top1 / count}, {"top5", best_top5 / count}}},
-            {"vote", {{"top1", vote_top1 / count}, {"top5", vote_top5 / count}}}};
+            {"vote", {{"top1", vote_top1 / count}, {"top5", vote_top5 / count}}},
+            {"first_ranked", {{"top1", first_top1 / count}, {"top5", first_top5 / count}}}};
 }
 
 // reference (R,D), queries (Q,D) -> (Q,min(k,R)) int64

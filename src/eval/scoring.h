@@ -33,18 +33,24 @@ struct SampleScores {
     bool vote5 = false;       // the target is among vote_ranking's first 5
     int64_t vote = -1;        // the voted class
     double target_prob = 0;   // mean probability of the target over the samples
+    bool first1 = false;      // the first-ranked sample's top-1 is the target (first >= 0 only)
+    bool first5 = false;      // its top-5 holds the target
 };
-// probs (N,C), target a class index (out of range: every score is a miss; vote is still set).
-SampleScores score_samples(const torch::Tensor& probs, int64_t target);
+// probs (N,C), target a class index (out of range: every score is a miss; vote is still set);
+// first: the sample ranked first by the caller (sample_agreement), or -1 for none.
+SampleScores score_samples(const torch::Tensor& probs, int64_t target, int64_t first = -1);
+
 
 // Sums of SampleScores over the items of one transfer part (pixels or strokes).
 struct ScoreTally {
     double per_sample_top1 = 0, per_sample_top5 = 0;  // sums of SampleScores::top1 / top5
     double best_top1 = 0, best_top5 = 0;              // items with best1 / best5
     double vote_top1 = 0, vote_top5 = 0;              // items with vote1 / vote5
+    double first_top1 = 0, first_top5 = 0;            // items with first1 / first5
     int64_t items = 0;                                // items added
     void add(const SampleScores& scores);
-    // T = {per_sample: {top1, top5}, best_of_n: {top1, top5}, vote: {top1, top5}}: the means over
+    // T = {per_sample: {top1, top5}, best_of_n: {top1, top5}, vote: {top1, top5}, first_ranked:
+    // {top1, top5}}: the means over
     // the items (the sums themselves when there are none, i.e. zeros).
     nlohmann::json to_json() const;
 };

@@ -38,7 +38,7 @@ json vae_metrics(ConvVae& vae, const Dataset& dataset, const std::vector<size_t>
     return {{"bce", bce / count}, {"kl", kl / count}, {"iou", iou / count}, {"items", items.size()}};
 }
 
-json mdn_metrics(ConvVae& vae_old, ConvVae& vae_new, Mdn& mdn, const Dataset& dataset,
+json mdn_metrics(ConvVae& vae_new, TrainedMdn& mdn, const Dataset& dataset,
                  const std::vector<std::pair<size_t, size_t>>& pairs, torch::Device device) {
     torch::NoGradGuard no_grad;
     double nll = 0;
@@ -48,10 +48,10 @@ json mdn_metrics(ConvVae& vae_old, ConvVae& vae_new, Mdn& mdn, const Dataset& da
             olds.push_back(pairs[k].first);
             moderns.push_back(pairs[k].second);
         }
-        torch::Tensor z_old = vae_old->encode(old_images(dataset, olds, nullptr, 64, 64, device)).first;        // (B,z)
+        torch::Tensor x_old = old_images(dataset, olds, nullptr, 64, 64, device);                               // (B,1,64,64)
         torch::Tensor z_new = vae_new->encode(modern_images(dataset, moderns, nullptr, 64, 64, device)).first;  // (B,z)
         // mdn_nll is the batch mean; weighted by the batch size for the mean over all pairs.
-        nll += mdn_nll(mdn->forward(z_old), z_new).item<double>() * double(olds.size());
+        nll += mdn_nll(mdn.forward(x_old), z_new).item<double>() * double(olds.size());
     }
     return {{"nll", nll / double(pairs.size())}, {"items", pairs.size()}};
 }
@@ -84,11 +84,11 @@ json sketch_metrics(const Config& config, TrainedSketch& sketch, const Dataset& 
             batch.push_back(&sketches[k]);
             batch_entries.push_back(entries[k]);
         }
-        torch::Tensor strokes = stroke5_batch(batch, sketch.scale, int(options.max_seq_len), start_token, nullptr,
-                                              nullptr, device);  // (B,max_seq_len+1,5)
+        const SketchBatch sb = sketch_batch(batch, sketch.scale, int(options.max_seq_len), start_token, nullptr, nullptr,
+                                            options.canvas_hidden > 0 ? &sketch.raster : nullptr, device);
         torch::Tensor mu =
             sketch.encoder->encode(modern_images(dataset, batch_entries, nullptr, 64, 64, device)).first;  // (B,z)
-        ReconstructionLoss loss = sketch.model->reconstruction(strokes, mu);
+        ReconstructionLoss loss = sketch.model->reconstruction(sb.strokes, mu, sb.canvas);
         const double weight = double(end - start);  // the losses are batch means
         ls += weight * loss.ls.item<double>();
         lp += weight * loss.lp.item<double>();
@@ -115,7 +115,7 @@ json stage_metrics(const EvalContext& context, StageModels& models) {
     if (context.complete("mdn") && models.vae_new && models.vae_old) {
         models.mdn = load_trained_mdn(context.config, context.device);
         stages["mdn"] = context.pairs().empty() ? json(nullptr)
-                                                : mdn_metrics(models.vae_old, models.vae_new, models.mdn,
+                                                : mdn_metrics(models.vae_new, models.mdn,
                                                               context.data.ds, context.pairs(), context.device);
     } else {
         context.say("mdn is not trained: its metrics and the transfer accuracy are skipped");

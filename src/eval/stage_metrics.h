@@ -19,7 +19,7 @@ namespace k2k {
 struct StageModels {
     ConvVae vae_new{nullptr};
     ConvVae vae_old{nullptr};
-    Mdn mdn{nullptr};
+    TrainedMdn mdn;
     TrainedSketch sketch;
 };
 
@@ -30,7 +30,7 @@ nlohmann::json vae_metrics(ConvVae& vae, const Dataset& dataset, const std::vect
                            torch::Device device);
 // {nll, items}: the MDN's mean NLL (nats) of z_new = mu_new(modern) given z_old = mu_old(old) over
 // the (old image, modern entry) pairs; pairs must not be empty.
-nlohmann::json mdn_metrics(ConvVae& vae_old, ConvVae& vae_new, Mdn& mdn, const Dataset& dataset,
+nlohmann::json mdn_metrics(ConvVae& vae_new, TrainedMdn& mdn, const Dataset& dataset,
                            const std::vector<std::pair<size_t, size_t>>& pairs, torch::Device device);
 // {ls, lp, lr, items, skipped}: the Sketch-RNN's reconstruction losses with z = the encoder's mu,
 // over the modern entries whose sketch fits sketch.max_seq_len (the others are `skipped`); null

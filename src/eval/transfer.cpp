@@ -14,6 +14,7 @@
 #include "data/selection.h"
 #include "data/strokes.h"
 #include "generate/candidates.h"
+#include "generate/ranking.h"
 #include "run/batches.h"
 #include "run/options.h"
 #include "run/run_dir.h"
@@ -72,9 +73,37 @@ json reader_metrics(const EvalContext& context, ReaderJudge& reader) {
     const ReaderAccuracy clean =
         reader_clean_accuracy(reader.trained.model, context.data.ds, reader.entries, augment, context.device);
     context.say("reader: clean held-out renders top-1 " + fixed(clean.top1) + ", top-5 " + fixed(clean.top5));
+    // Renders it never saw: augmented like its training renders but from seeds of another stream
+    // (training draws its seeds from the reader stage's rng), and the KanjiVG variant glyphs
+    // (-Kaisho, -Jinmei, ...), which it never trained on: other glyphs of its characters.
+    std::vector<int64_t> targets(reader.entries.size());
+    std::vector<uint32_t> seeds(reader.entries.size());
+    for (size_t k = 0; k < reader.entries.size(); ++k) {
+        targets[k] = int64_t(k);
+        seeds[k] = uint32_t(0x9E3779B9u * uint32_t(k + 1)) ^ 0x6b326b21u;  // fixed, not from the training stream
+    }
+    const ReaderAccuracy augmented =
+        reader_accuracy(reader.trained.model, context.data.ds, reader.entries, targets, seeds, augment, context.device);
+    std::vector<size_t> variants;
+    std::vector<int64_t> variant_targets;
+    for (size_t i = 0; i < context.data.ds.num_modern(); ++i) {
+        if (context.data.ds.modern_variant(i).empty()) continue;
+        auto found = reader.class_index.find(context.data.ds.modern_codepoint(i));
+        if (found == reader.class_index.end()) continue;
+        variants.push_back(i);
+        variant_targets.push_back(found->second);
+    }
+    const ReaderAccuracy variant = reader_accuracy(reader.trained.model, context.data.ds, variants, variant_targets, {},
+                                                   augment, context.device);
+    context.say("reader: augmented held-out renders top-1 " + fixed(augmented.top1) + ", KanjiVG variant glyphs top-1 " +
+                fixed(variant.top1) + " (" + std::to_string(variant.items) + ")");
+    auto acc = [](const ReaderAccuracy& a) { return json{{"top1", a.top1}, {"top5", a.top5}, {"items", a.items}}; };
+    json clean_json = acc(clean);
+    clean_json["line_width"] = augment.heldout_line_width;
     return {{"classes", reader.trained.classes.size()},
-            {"clean", {{"top1", clean.top1}, {"top5", clean.top5}, {"items", clean.items},
-                       {"line_width", augment.heldout_line_width}}}};
+            {"clean", clean_json},
+            {"augmented", acc(augmented)},
+            {"variants", acc(variant)}};
 }
 
 namespace {
@@ -85,6 +114,7 @@ struct ChunkReads {
     torch::Tensor pixel_probs;     // (B*N,C) reader's class probabilities, on the CPU
     torch::Tensor stroke_probs;    // (B*N,C) the same for the stroke samples; undefined without them
     std::vector<Image> renders;    // B*N rendered stroke samples (empty without them)
+    std::vector<int64_t> first;    // B: each item's first-ranked stroke sample (sample_agreement with its mean pixels)
 };
 
 // Items [start, end): the N MDN draws of every item (N draws of the whole chunk, one after the
@@ -96,7 +126,7 @@ ChunkReads read_chunk(const EvalContext& context, StageModels& models, ReaderJud
     std::vector<size_t> old_indices;
     for (size_t k = start; k < end; ++k) old_indices.push_back(items[k].old_index);
     torch::Tensor x = old_images(context.data.ds, old_indices, nullptr, 64, 64, context.device);  // (B,1,64,64)
-    MdnOutput mixture = models.mdn->forward(models.vae_old->encode(x).first);
+    MdnOutput mixture = models.mdn.forward(x);
     std::vector<torch::Tensor> draws;  // N of (B,z)
     for (int64_t k = 0; k < samples; ++k)
         draws.push_back(mdn_sample(mixture, context.config.generate.mdn_temperature, gen, context.config.generate.mdn_mode));
@@ -105,24 +135,52 @@ ChunkReads read_chunk(const EvalContext& context, StageModels& models, ReaderJud
     reads.pixels = models.vae_new->decode(z);
     reads.pixel_probs = torch::softmax(reader.trained.model->forward(reads.pixels), 1).to(torch::kCPU);
     if (with_strokes) {
-        std::vector<Stroke3> sketches = models.sketch.model->sample(z, sample_options, gen);
-        for (Stroke3& sketch : sketches) {
-            scale_stroke3(sketch, 1.0f / models.sketch.scale);  // back to KanjiVG units
-            reads.renders.push_back(render_strokes(stroke3_to_strokes(sketch), context.data.ds.meta.raster));
-        }
-        torch::Tensor rendered = images_to_tensor(reads.renders, context.device);  // (B*N,1,S,S)
-        reads.stroke_probs = torch::softmax(reader.trained.model->forward(rendered), 1).to(torch::kCPU);
+        const SketchSampleOptions traced =
+            models.sketch.sample_options(sample_options.temperature, sample_options.max_len, reads.pixels);
+        SketchReads sketch_reads = read_sketches(context, models.sketch, reader, z, traced, gen);
+        reads.renders = std::move(sketch_reads.renders);
+        reads.stroke_probs = sketch_reads.probs;
+        reads.first = first_ranked(images_to_tensor(reads.renders, context.device),
+                                   reads.pixels.view({batch, samples, 1, 64, 64}).mean(1), samples);
     }
     return reads;
 }
+
+}  // namespace
+
+std::vector<int64_t> first_ranked(const torch::Tensor& renders, const torch::Tensor& pixels, int64_t samples) {
+    std::vector<int64_t> first;
+    for (int64_t i = 0; i * samples < renders.size(0); ++i) {
+        torch::Tensor own = renders.slice(0, i * samples, (i + 1) * samples);
+        torch::Tensor target = pixels.size(0) == renders.size(0) ? pixels.slice(0, i * samples, (i + 1) * samples)
+                                                                : pixels.slice(0, i, i + 1);
+        first.push_back(agreement_order(sample_agreement(own, target))[0]);
+    }
+    return first;
+}
+
+SketchReads read_sketches(const EvalContext& context, TrainedSketch& sketch, ReaderJudge& reader,
+                          const torch::Tensor& z, const SketchSampleOptions& options, at::Generator& gen) {
+    SketchReads reads;
+    std::vector<Stroke3> sketches = sketch.model->sample(z, options, gen);
+    for (Stroke3& s : sketches) {
+        scale_stroke3(s, 1.0f / sketch.scale);  // back to KanjiVG units
+        reads.renders.push_back(render_strokes(stroke3_to_strokes(s), context.data.ds.meta.raster));
+    }
+    torch::Tensor rendered = images_to_tensor(reads.renders, context.device);  // (B,1,S,S)
+    reads.probs = torch::softmax(reader.trained.model->forward(rendered), 1).to(torch::kCPU);
+    return reads;
+}
+
+namespace {
 
 // Item `item` of a chunk: its N rows of probs (B*N,C) scored against `target` (-1: a class the
 // reader does not know); reads gets the reader's top-1 code point of each sample, vote the voted one.
 void score_item(const torch::Tensor& probs, int64_t item, int64_t samples, int64_t target,
                 const std::vector<uint32_t>& classes, SampleScores& scores, std::vector<uint32_t>& reads,
-                uint32_t& vote) {
+                uint32_t& vote, int64_t first = -1) {
     torch::Tensor item_probs = probs.slice(0, item * samples, (item + 1) * samples);  // (N,C)
-    scores = score_samples(item_probs, target);
+    scores = score_samples(item_probs, target, first);
     torch::Tensor top = item_probs.argmax(1);  // (N,)
     for (int64_t k = 0; k < samples; ++k) reads.push_back(classes[size_t(top[k].item<int64_t>())]);
     vote = classes[size_t(scores.vote)];
@@ -137,6 +195,15 @@ json transfer_accuracy(const EvalContext& context, StageModels& models, ReaderJu
     if (!with_pixels) return nullptr;
     const bool with_strokes = static_cast<bool>(models.sketch.model);
     ScoreTally pixel_tally, stroke_tally;
+    // Like for like with the baselines: the reader's probabilities kept on the run's characters
+    // only (the KanjiVG counterparts of the run's Kuzushiji classes), the others zeroed.
+    ScoreTally pixel_run_tally, stroke_run_tally;
+    torch::Tensor run_mask = torch::zeros({int64_t(reader.trained.classes.size())}, torch::kFloat32);
+    for (const auto& kv : context.data.old_to_modern) {
+        auto found = reader.class_index.find(context.data.ds.modern_codepoint(kv.second));
+        if (found != reader.class_index.end()) run_mask[found->second] = 1.0f;
+    }
+    const int64_t run_classes = run_mask.sum().item<int64_t>();
     torch::NoGradGuard no_grad;
     at::Generator gen = at::detail::createCPUGenerator(seed);
     SketchSampleOptions sample_options;
@@ -158,12 +225,16 @@ json transfer_accuracy(const EvalContext& context, StageModels& models, ReaderJu
                        row.pixel_vote);
             row.has_pixels = true;
             pixel_tally.add(row.pixels);
+            const torch::Tensor rows_i = torch::arange(i * samples, (i + 1) * samples);
+            pixel_run_tally.add(score_samples(reads.pixel_probs.index_select(0, rows_i) * run_mask, target));
             row.score = row.pixels.target_prob;
             if (with_strokes) {
                 score_item(reads.stroke_probs, i, samples, target, reader.trained.classes, row.strokes,
-                           row.stroke_reads, row.stroke_vote);
+                           row.stroke_reads, row.stroke_vote, reads.first[size_t(i)]);
                 row.has_strokes = true;
                 stroke_tally.add(row.strokes);
+                stroke_run_tally.add(
+                    score_samples(reads.stroke_probs.index_select(0, rows_i) * run_mask, target, reads.first[size_t(i)]));
                 row.score = 0.5 * (row.pixels.target_prob + row.strokes.target_prob);
             }
             if (keep_images) {
@@ -177,6 +248,9 @@ json transfer_accuracy(const EvalContext& context, StageModels& models, ReaderJu
     }
     json transfer = {{"items", items.size()}, {"pixels", pixel_tally.to_json()}};
     transfer["strokes"] = with_strokes ? stroke_tally.to_json() : json(nullptr);
+    transfer["run_classes"] = {{"classes", run_classes},
+                               {"pixels", pixel_run_tally.to_json()},
+                               {"strokes", with_strokes ? stroke_run_tally.to_json() : json(nullptr)}};
     return transfer;
 }
 
@@ -204,7 +278,7 @@ json candidate_accuracy(const EvalContext& context, StageModels& models, const s
         }
         if (old_indices.empty()) continue;
         torch::Tensor x = old_images(context.data.ds, old_indices, nullptr, 64, 64, context.device);  // (B,1,64,64)
-        torch::Tensor ll = candidate_log_likelihood(models.mdn->forward(models.vae_old->encode(x).first), set.latents)
+        torch::Tensor ll = candidate_log_likelihood(models.mdn.forward(x), set.latents)
                                .to(torch::kCPU, torch::kFloat64);  // (B,C)
         torch::Tensor target = torch::tensor(targets, torch::kInt64);
         top1 += topk_hits(ll, target, 1).sum().item<double>();

@@ -59,6 +59,19 @@ ReaderJudge load_reader_judge(const EvalContext& context);
 // renders, or null when the reader is not trained.
 nlohmann::json reader_metrics(const EvalContext& context, ReaderJudge& reader);
 
+// Stroke samples read by the reader: one Sketch-RNN sample per row of z (B,z) from `gen`, taken back
+// to KanjiVG units and rendered like the dataset's rasters; probs is (B,C) on the CPU.
+struct SketchReads {
+    std::vector<Image> renders;  // B rendered samples
+    torch::Tensor probs;         // (B,C) the reader's class probabilities
+};
+// Per item (rows i*samples .. of renders, (B*N,1,S,S)), the index of its sample that agrees best
+// with its pixels (B,1,S,S), or with its own row of pixels when they are (B*N,1,S,S).
+std::vector<int64_t> first_ranked(const torch::Tensor& renders, const torch::Tensor& pixels, int64_t samples);
+
+SketchReads read_sketches(const EvalContext& context, TrainedSketch& sketch, ReaderJudge& reader,
+                          const torch::Tensor& z, const SketchSampleOptions& options, at::Generator& gen);
+
 // eval.json's "transfer": {items, pixels: T, strokes: T or null}, or null unless the reader, the
 // MDN and both VAEs are trained (and there are items). For each item, context.samples draws z~ of
 // the MDN given z_old = mu_old(image); the reader reads vae_new.decode(z~) and, with the sketch

@@ -31,24 +31,14 @@ CandidateSet make_candidate_set(ConvVae& vae_new, const Dataset& ds, torch::Devi
 
 torch::Tensor candidate_log_likelihood(const MdnOutput& mixture, const torch::Tensor& latents) {
     TORCH_CHECK(latents.dim() == 2, "candidate_log_likelihood: latents must be (C,D), got ", latents.sizes());
-    const int64_t batch = mixture.mu.size(0), count = latents.size(0), dims = latents.size(1);
+    const int64_t batch = mixture.mu.size(0), count = latents.size(0);
     const int64_t per_row = mixture.mu.numel() / batch;  // D*K floats per input and tensor
     const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 25) / std::max<int64_t>(1, batch * per_row * 3));
     torch::Tensor z = latents.to(mixture.mu.device(), mixture.mu.scalar_type());
     std::vector<torch::Tensor> parts;
     for (int64_t start = 0; start < count; start += chunk) {
         const int64_t n = std::min(count, start + chunk) - start;
-        auto repeat = [&](const torch::Tensor& t) {  // (B,...) -> (B*n,...), row b*n + c
-            std::vector<int64_t> shape = t.sizes().vec();
-            std::vector<int64_t> expanded = shape;
-            expanded.insert(expanded.begin() + 1, n);
-            std::vector<int64_t> flat = shape;
-            flat[0] = batch * n;
-            return t.unsqueeze(1).expand(expanded).reshape(flat);
-        };
-        MdnOutput repeated{repeat(mixture.logit_pi), repeat(mixture.mu), repeat(mixture.log_sigma)};
-        torch::Tensor target = z.slice(0, start, start + n).unsqueeze(0).expand({batch, n, dims}).reshape({batch * n, dims});
-        parts.push_back(mdn_log_prob(repeated, target).view({batch, n}));  // (B,n)
+        parts.push_back(mdn_log_prob_matrix(mixture, z.slice(0, start, start + n)));  // (B,n)
     }
     return torch::cat(parts, 1);  // (B,C)
 }

@@ -23,6 +23,7 @@
 #include "data/strokes.h"
 #include "export/sheet.h"
 #include "export/svg_writer.h"
+#include "generate/ranking.h"
 #include "util/progress.h"
 #include "run/batches.h"
 #include "run/loaders.h"
@@ -201,7 +202,7 @@ void paste_image_tile(Sheet& sheet, const Image& image, int column, int y, const
 
 struct ImageModels {
     ConvVae vae_old{nullptr};
-    Mdn mdn{nullptr};
+    TrainedMdn mdn;  // with the encoder of its z_old
     ConvVae vae_new{nullptr};
     TrainedSketch sketch;
     CandidateSet candidates;  // every KanjiVG character with its vae_new latent
@@ -215,16 +216,21 @@ GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& imag
     const int64_t n = s.samples;
     torch::Tensor x = image_to_tensor(image, device);  // (1,1,64,64)
     torch::Tensor recon = m.vae_old->reconstruct(x);  // (1,1,64,64)
-    torch::Tensor z_old = m.vae_old->encode(x).first;  // (1,z_old)
-    MdnOutput mix = m.mdn->forward(z_old.expand({n, z_old.size(1)}).contiguous());
+    torch::Tensor z_old = m.mdn.z_old(x);              // (1,z_old)
+    MdnOutput mix = m.mdn.mdn->forward(z_old.expand({n, z_old.size(1)}).contiguous());
     torch::Tensor z_new = mdn_sample(mix, s.mdn_temperature, gen, s.mdn_mode);  // (N,z_new)
     torch::Tensor images = m.vae_new->decode(z_new);                             // (N,1,64,64)
     torch::Tensor mean = images.mean(0);                                         // (1,64,64)
     torch::Tensor spread = (images - mean).pow(2).mean(0).sqrt();                   // (1,64,64), population std
-    SketchSampleOptions so;
-    so.temperature = s.temperature;
-    so.max_len = s.max_len;
+    const SketchSampleOptions so = m.sketch.sample_options(s.temperature, s.max_len, images);  // each traces its pixels
     std::vector<Stroke3> sketches = unscale(m.sketch.model->sample(z_new, so, gen), m.sketch.scale);
+    // Ranked: the sample whose rendered strokes agree best with the mean predicted pixels first.
+    std::vector<Image> renders;
+    for (const Stroke3& sketch : sketches) renders.push_back(render_strokes(stroke3_to_strokes(sketch), m.sketch.raster));
+    const std::vector<int64_t> order = agreement_order(sample_agreement(images_to_tensor(renders, device), mean.unsqueeze(0)));
+    std::vector<Stroke3> ranked;
+    for (int64_t k : order) ranked.push_back(sketches[size_t(k)]);
+    sketches = std::move(ranked);
 
     GeneratedItem item;
     item.input = input;
@@ -432,9 +438,8 @@ GenerateSummary generate_from_kanji(const std::string& run_dir, uint32_t codepoi
     torch::Tensor z = n == 1 ? mu
                              : sketch.encoder->sample_z(mu.expand({n, mu.size(1)}).contiguous(),
                                                         logvar.expand({n, logvar.size(1)}).contiguous(), gen);  // (N,z)
-    SketchSampleOptions so;
-    so.temperature = s.temperature;
-    so.max_len = s.max_len;
+    const torch::Tensor ink = image_to_tensor(raster, device).expand({n, 1, raster.height, raster.width});
+    const SketchSampleOptions so = sketch.sample_options(s.temperature, s.max_len, ink);  // each traces the raster
     std::vector<Stroke3> sketches = unscale(sketch.model->sample(z, so, gen), sketch.scale);
 
     GeneratedItem item;

@@ -134,6 +134,27 @@ torch::Tensor mdn_log_prob(const MdnOutput& out, const torch::Tensor& target) {
     return log_prob(out, target, "mdn_log_prob");
 }
 
+torch::Tensor mdn_log_prob_matrix(const MdnOutput& out, const torch::Tensor& latents) {
+    check_output(out, "mdn_log_prob_matrix");
+    const int64_t d = out_dim(out);
+    TORCH_CHECK(latents.dim() == 2 && latents.size(1) == d, "mdn_log_prob_matrix: latents must be (C, ", d,
+                "), got ", latents.sizes());
+    if (is_per_dim(out)) {
+        // (B,1,D,K) against (1,C,D,1) -> (B,C,D,K)
+        const torch::Tensor mu = out.mu.unsqueeze(1), log_sigma = out.log_sigma.unsqueeze(1);
+        torch::Tensor z = (latents.unsqueeze(0).unsqueeze(3) - mu) * torch::exp(-log_sigma);
+        torch::Tensor log_n = -0.5 * z * z - log_sigma - kHalfLog2Pi;
+        torch::Tensor log_pi = torch::log_softmax(out.logit_pi, 2).unsqueeze(1);
+        return torch::logsumexp(log_pi + log_n, 3).sum(2);  // (B,C)
+    }
+    // diag: (B,1,K,D) against (1,C,1,D) -> (B,C,K)
+    const torch::Tensor mu = out.mu.unsqueeze(1), log_sigma = out.log_sigma.unsqueeze(1);
+    torch::Tensor z = (latents.unsqueeze(0).unsqueeze(2) - mu) * torch::exp(-log_sigma);
+    torch::Tensor log_n = (-0.5 * z * z - log_sigma - kHalfLog2Pi).sum(3);  // (B,C,K)
+    torch::Tensor log_pi = torch::log_softmax(out.logit_pi, 1).unsqueeze(1);
+    return torch::logsumexp(log_pi + log_n, 2);  // (B,C)
+}
+
 torch::Tensor mdn_nll(const MdnOutput& out, const torch::Tensor& target) {
     return -log_prob(out, target, "mdn_nll").mean();
 }

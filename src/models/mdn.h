@@ -75,6 +75,10 @@ TORCH_MODULE(Mdn);
 // with log π = log_softmax(logit_pi). target is (B,D); returns (B,), in nats.
 torch::Tensor mdn_log_prob(const MdnOutput& out, const torch::Tensor& target);
 
+// log p(latent_c) of every row of latents (C,D) under every mixture of `out` (B rows): (B,C), the
+// same values as mdn_log_prob of each pair, by broadcasting (memory B·C·D·K floats; chunk C).
+torch::Tensor mdn_log_prob_matrix(const MdnOutput& out, const torch::Tensor& latents);
+
 // Training loss: −mean_B log p(target), in nats per example (summed over the D dimensions).
 // Can be negative: a density, not a probability. target is (B,D); returns a scalar.
 torch::Tensor mdn_nll(const MdnOutput& out, const torch::Tensor& target);

@@ -65,9 +65,11 @@ void SketchRnnImpl::reset() {
     if (rnn) unregister_module("rnn");
     if (init_state) unregister_module("init_state");
     if (head) unregister_module("head");
+    if (canvas_proj) unregister_module("canvas_proj");
+    TORCH_CHECK(o.canvas_hidden() >= 0, "SketchRnnOptions: canvas_hidden must be >= 0, got ", o.canvas_hidden());
     RnnStackOptions ro;
     ro.cell(o.cell())
-        .input_size(o.input_size() + o.z_size())
+        .input_size(o.input_size() + o.canvas_hidden() + o.z_size())
         .hidden_size(o.hidden_size())
         .num_layers(o.num_layers())
         .hyper_size(o.hyper_size())
@@ -77,6 +79,9 @@ void SketchRnnImpl::reset() {
     rnn = register_module("rnn", RnnStack(ro));
     init_state = register_module("init_state", torch::nn::Linear(o.z_size(), rnn->state_size()));
     head = register_module("head", torch::nn::Linear(o.hidden_size(), out_size));
+    canvas_proj = nullptr;
+    if (o.canvas_hidden() > 0)
+        canvas_proj = register_module("canvas_proj", torch::nn::Linear(kCanvasFeatures, o.canvas_hidden()));
 
     torch::NoGradGuard no_grad;
     // magenta: initial state = tanh(super_linear(z, init_w='gaussian', weight_start=0.001)).
@@ -99,7 +104,8 @@ RnnState SketchRnnImpl::initial_state(const torch::Tensor& z) {
     return rnn->split_state(torch::tanh(init_state->forward(z)));
 }
 
-torch::Tensor SketchRnnImpl::forward(const torch::Tensor& strokes, const torch::Tensor& z, RnnPath path) {
+torch::Tensor SketchRnnImpl::forward(const torch::Tensor& strokes, const torch::Tensor& z, RnnPath path,
+                                     const torch::Tensor& canvas) {
     // strokes is (B,T+1,5), z is (B,z_size) -> (B,T,3+6M)
     TORCH_CHECK(strokes.dim() == 3 && strokes.size(2) == options.input_size() && strokes.size(1) >= 2,
                 "SketchRnn::forward: strokes must be (B, T+1, ", options.input_size(), ") with T >= 1, got ",
@@ -109,14 +115,23 @@ torch::Tensor SketchRnnImpl::forward(const torch::Tensor& strokes, const torch::
                 options.max_steps());
     TORCH_CHECK(z.dim() == 2 && z.size(0) == b && z.size(1) == options.z_size(),
                 "SketchRnn::forward: z must be (", b, ", ", options.z_size(), "), got ", z.sizes());
-    const torch::Tensor x =
-        torch::cat({strokes.narrow(1, 0, steps), z.unsqueeze(1).expand({b, steps, options.z_size()})}, 2);
+    std::vector<torch::Tensor> parts = {strokes.narrow(1, 0, steps)};
+    if (canvas_proj) {
+        TORCH_CHECK(canvas.defined() && canvas.dim() == 3 && canvas.size(0) == b && canvas.size(1) >= steps &&
+                        canvas.size(2) == kCanvasFeatures,
+                    "SketchRnn::forward: a canvas decoder needs canvas (", b, ", >= ", steps, ", ", kCanvasFeatures,
+                    "), got ", canvas.defined() ? canvas.sizes() : torch::IntArrayRef{});
+        parts.push_back(torch::relu(canvas_proj->forward(canvas.narrow(1, 0, steps))));
+    }
+    parts.push_back(z.unsqueeze(1).expand({b, steps, options.z_size()}));
+    const torch::Tensor x = torch::cat(parts, 2);
     RnnState state = initial_state(z);
     return head->forward(rnn->forward(x, state, path));
 }
 
-ReconstructionLoss SketchRnnImpl::reconstruction(const torch::Tensor& strokes, const torch::Tensor& z) {
-    const torch::Tensor raw = forward(strokes, z);
+ReconstructionLoss SketchRnnImpl::reconstruction(const torch::Tensor& strokes, const torch::Tensor& z,
+                                                 const torch::Tensor& canvas) {
+    const torch::Tensor raw = forward(strokes, z, RnnPath::Auto, canvas);
     return reconstruction_loss(raw, strokes.narrow(1, 1, strokes.size(1) - 1), options.output(),
                                options.num_mixtures());
 }
@@ -142,6 +157,18 @@ std::vector<Stroke3> SketchRnnImpl::sample(const torch::Tensor& z, const SketchS
         torch::rand({max_len, b, 5}, gen, torch::TensorOptions().dtype(torch::kDouble));
     const double* u_all = uniforms.data_ptr<double>();
 
+    // Canvas decoders: one tracker per sample on its ink, fed each emitted row in KanjiVG units.
+    std::vector<CanvasTracker> trackers;
+    std::vector<float> canvas_features;
+    if (canvas_proj) {
+        const int64_t s = opt.raster.size;
+        TORCH_CHECK(opt.ink.defined() && opt.ink.dim() == 4 && opt.ink.size(0) == b && opt.ink.size(1) == 1 &&
+                        opt.ink.size(2) == s && opt.ink.size(3) == s,
+                    "SketchRnn::sample: a canvas decoder needs ink (", b, ", 1, ", s, ", ", s, ")");
+        const torch::Tensor ink = opt.ink.to(torch::kCPU, torch::kFloat).contiguous();
+        for (int64_t i = 0; i < b; i++) trackers.emplace_back(ink.data_ptr<float>() + i * s * s, opt.raster);
+        canvas_features.resize(size_t(b) * kCanvasFeatures);
+    }
     RnnState state = initial_state(z);
     const RnnStepper stepper(*rnn, z);              // z's share of the input projection computed once
     std::vector<float> input(size_t(b) * 5, 0.0f);  // stroke-5 rows fed at the next step
@@ -153,8 +180,13 @@ std::vector<Stroke3> SketchRnnImpl::sample(const torch::Tensor& z, const SketchS
     int64_t remaining = b;
 
     for (int64_t t = 0; t < max_len && remaining > 0; t++) {
-        const torch::Tensor s =
-            torch::from_blob(input.data(), {b, 5}, torch::kFloat).to(z.device(), z.scalar_type());
+        torch::Tensor s = torch::from_blob(input.data(), {b, 5}, torch::kFloat).to(z.device(), z.scalar_type());
+        if (canvas_proj) {
+            for (int64_t i = 0; i < b; i++) trackers[size_t(i)].features(canvas_features.data() + i * kCanvasFeatures);
+            const torch::Tensor f = torch::from_blob(canvas_features.data(), {b, kCanvasFeatures}, torch::kFloat)
+                                        .to(z.device(), z.scalar_type());
+            s = torch::cat({s, torch::relu(canvas_proj->forward(f))}, 1);
+        }
         const torch::Tensor h = stepper.step(s, state);
         const torch::Tensor raw = head->forward(h).to(torch::kCPU, torch::kFloat).contiguous();  // (B, 3+6M)
         const float* r_all = raw.data_ptr<float>();
@@ -191,6 +223,7 @@ std::vector<Stroke3> SketchRnnImpl::sample(const torch::Tensor& z, const SketchS
                 continue;
             }
             s3.push_back({float(dx), float(dy), pen == 1 ? 1.0f : 0.0f});
+            if (canvas_proj) trackers[size_t(i)].feed(float(dx) * opt.unit_scale, float(dy) * opt.unit_scale, pen == 1);
             next[0] = float(dx);
             next[1] = float(dy);
             next[2] = pen == 0 ? 1.0f : 0.0f;

@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "data/canvas.h"
 #include "data/geometry.h"
+#include "data/raster.h"
 #include "models/rnn_cells.h"
 #include "models/sketch_loss.h"
 
@@ -53,12 +55,22 @@ struct SketchRnnOptions {
     /// Start token the sampler feeds first: "pen_down" (0,0,1,0,0; magenta) or "pen_up" (0,0,0,1,0;
     /// kanji2kanji). Must match the data pipeline's StartToken.
     TORCH_ARG(std::string, start_token) = "pen_down";
+    /// Units of the canvas projection (0 = off, the paper's decoder): the decoder also reads, each
+    /// step, relu(W f + b) of data/canvas.h's kCanvasFeatures f, the pen-centred view of the ink
+    /// still to draw, so it traces the ink it is given instead of drawing from z alone.
+    TORCH_ARG(int64_t, canvas_hidden) = 0;
 };
 
 struct SketchSampleOptions {
     double temperature = 0.25;  // τ > 0: π and pen logits divided by τ, σ scaled by √τ (magenta 0.1–1)
     int64_t max_len = 0;        // most rows per sample; 0 = SketchRnnOptions::max_steps
     bool greedy = false;        // take the most likely component and pen state and μ (no noise)
+    // Canvas decoders (canvas_hidden > 0) only: the ink each sample traces, (B,1,S,S) in [0,1]
+    // (predicted modern pixels, or a true raster), S = raster.size; and the KanjiVG units per
+    // normalised offset unit (the training data's scale), so the tracker follows the pen on it.
+    torch::Tensor ink;
+    RasterOptions raster;
+    float unit_scale = 1.0f;
 };
 
 class SketchRnnImpl : public torch::nn::Module {
@@ -75,11 +87,14 @@ public:
     RnnState initial_state(const torch::Tensor& z);
 
     // Teacher forcing. strokes is (B, T+1, 5), z is (B, z_size); returns the raw head outputs
-    // predicting rows 1..T, (B, T, 3+6M). `path` picks the RNN implementation (RnnStack).
-    torch::Tensor forward(const torch::Tensor& strokes, const torch::Tensor& z, RnnPath path = RnnPath::Auto);
+    // predicting rows 1..T, (B, T, 3+6M). `path` picks the RNN implementation (RnnStack). A canvas
+    // decoder needs canvas (B, T', kCanvasFeatures) with T' >= T (run/batches.h sketch_batch).
+    torch::Tensor forward(const torch::Tensor& strokes, const torch::Tensor& z, RnnPath path = RnnPath::Auto,
+                          const torch::Tensor& canvas = {});
 
     // forward + reconstruction_loss against rows 1..T of `strokes`.
-    ReconstructionLoss reconstruction(const torch::Tensor& strokes, const torch::Tensor& z);
+    ReconstructionLoss reconstruction(const torch::Tensor& strokes, const torch::Tensor& z,
+                                      const torch::Tensor& canvas = {});
 
     // Draws one sketch per row of z (B, z_size), all rows stepped together, no autograd. Each
     // sample stops at its end token (not emitted) or after max_len rows; its last row always has
@@ -93,6 +108,7 @@ public:
     torch::nn::Linear init_state{nullptr};  // z -> all layers' initial states (before tanh)
     RnnStack rnn{nullptr};
     torch::nn::Linear head{nullptr};  // H -> 3 + 6M
+    torch::nn::Linear canvas_proj{nullptr};  // kCanvasFeatures -> canvas_hidden (canvas decoders only)
 };
 TORCH_MODULE(SketchRnn);
 

@@ -86,8 +86,16 @@ torch::Tensor old_images(const Dataset& ds, const std::vector<size_t>& idx, std:
 
 torch::Tensor stroke5_batch(const std::vector<const Stroke3*>& sketches, float scale, int max_len, StartToken start,
                             const StrokeAugmentOptions* augment, std::mt19937* rng, torch::Device device) {
-    torch::Tensor out = torch::empty({int64_t(sketches.size()), max_len + 1, 5}, torch::kFloat32);
+    return sketch_batch(sketches, scale, max_len, start, augment, rng, nullptr, device).strokes;
+}
+
+SketchBatch sketch_batch(const std::vector<const Stroke3*>& sketches, float scale, int max_len, StartToken start,
+                         const StrokeAugmentOptions* augment, std::mt19937* rng, const RasterOptions* canvas,
+                         torch::Device device) {
+    const int64_t b_size = int64_t(sketches.size());
+    torch::Tensor out = torch::empty({b_size, max_len + 1, 5}, torch::kFloat32);
     float* dst = out.data_ptr<float>();
+    std::vector<Stroke3> kept;  // the scaled, augmented sketches (for the canvas)
     for (size_t b = 0; b < sketches.size(); ++b) {
         Stroke3 s3 = *sketches[b];
         scale_stroke3(s3, scale);
@@ -95,8 +103,26 @@ torch::Tensor stroke5_batch(const std::vector<const Stroke3*>& sketches, float s
         Stroke5 s5 = stroke3_to_stroke5(s3, max_len, start);
         for (size_t r = 0; r < s5.size(); ++r)
             for (int c = 0; c < 5; ++c) dst[(b * s5.size() + r) * 5 + size_t(c)] = s5[r][size_t(c)];
+        if (canvas) kept.push_back(std::move(s3));
     }
-    return out.to(device);
+    SketchBatch batch;
+    batch.strokes = out.to(device);
+    if (canvas) {
+        torch::Tensor features = torch::empty({b_size, max_len, kCanvasFeatures}, torch::kFloat32);
+        float* f = features.data_ptr<float>();
+        at::parallel_for(0, b_size, 4, [&](int64_t begin, int64_t end) {
+            for (int64_t b = begin; b < end; ++b) {
+                Stroke3 units = kept[size_t(b)];
+                scale_stroke3(units, 1.0f / scale);  // back to KanjiVG units
+                const Image image = render_strokes(stroke3_to_strokes(units), *canvas);
+                std::vector<float> ink(image.pixels.size());
+                for (size_t i = 0; i < ink.size(); ++i) ink[i] = float(image.pixels[i]) / 255.0f;
+                canvas_sequence(units, ink.data(), *canvas, max_len, f + size_t(b) * size_t(max_len) * kCanvasFeatures);
+            }
+        });
+        batch.canvas = features.to(device);
+    }
+    return batch;
 }
 
 

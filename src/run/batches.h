@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/cache.h"
+#include "data/canvas.h"
 #include "data/reader_augment.h"
 #include "data/strokes.h"
 
@@ -35,6 +36,17 @@ torch::Tensor old_images(const Dataset& ds, const std::vector<size_t>& idx, std:
 // set's delta std), augmented when `rng` is given. Sketches longer than max_len throw.
 torch::Tensor stroke5_batch(const std::vector<const Stroke3*>& sketches, float scale, int max_len, StartToken start,
                             const StrokeAugmentOptions* augment, std::mt19937* rng, torch::Device device);
+
+// stroke5_batch and, with `canvas`, the decoder's canvas features of the same (augmented) sketches:
+// canvas (B, max_len, kCanvasFeatures), row t what data/canvas.h's tracker shows before stroke-5
+// row t + 1, its ink the sketch rendered with `canvas` (back in KanjiVG units).
+struct SketchBatch {
+    torch::Tensor strokes;  // (B, max_len+1, 5)
+    torch::Tensor canvas;   // (B, max_len, kCanvasFeatures), undefined without `canvas`
+};
+SketchBatch sketch_batch(const std::vector<const Stroke3*>& sketches, float scale, int max_len, StartToken start,
+                         const StrokeAugmentOptions* augment, std::mt19937* rng, const RasterOptions* canvas,
+                         torch::Device device);
 
 // Renders of `entries` (dataset modern indices) as a (B,1,S,S) float batch in [0,1] on `device`,
 // S = ds.meta.raster.size: augment_for_reader with std::mt19937(seeds[k]) for entry k, or the clean

@@ -2,6 +2,7 @@
 // run_dir/<stage>/best.pt with the options of the run's resolved config, in eval mode on `device`.
 #pragma once
 
+#include <torch/nn/module.h>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -19,12 +20,34 @@
 namespace k2k {
 
 ConvVae load_trained_vae(const Config& c, const std::string& stage, torch::Device device);  // vae_new | vae_old
-Mdn load_trained_mdn(const Config& c, torch::Device device);
+
+// The MDN with the Kuzushiji encoder whose mean is its input z_old: vae_old itself (mdn.encoder
+// frozen, the paper) or vae_old's encoder trained with the MDN's likelihood (finetune; stored in
+// the mdn checkpoint as "model.encoder").
+struct TrainedMdn {
+    Mdn mdn{nullptr};
+    ConvVae encoder{nullptr};
+    explicit operator bool() const { return static_cast<bool>(mdn); }
+    torch::Tensor z_old(const torch::Tensor& x);  // (B,1,64,64) -> (B,z_old)
+    MdnOutput forward(const torch::Tensor& x);    // the mixture over z_new given the images x
+};
+TrainedMdn load_trained_mdn(const Config& c, torch::Device device);
+
+// The two modules of a finetune MDN checkpoint under one name ("mdn.*", "encoder.*"), as the mdn
+// stage saves them; shares the modules' parameters.
+struct MdnWithEncoder : torch::nn::Module {
+    MdnWithEncoder(Mdn mdn, ConvVae encoder);
+};
 
 struct TrainedSketch {
     SketchRnn model{nullptr};
     ConvVae encoder{nullptr};  // the modern VAE with its encoder fine-tuned through the stroke loss
     float scale = 1.0f;        // stroke offsets were divided by this (train set's delta std)
+    RasterOptions raster;      // the rasters its canvas was trained on (canvas decoders; else the default)
+
+    // Sample options for `ink` (B,1,S,S) (the pixels each sample traces; ignored by a decoder
+    // without canvas): temperature and max_len as given, the raster and scale of this model.
+    SketchSampleOptions sample_options(double temperature, int64_t max_len, const torch::Tensor& ink) const;
 };
 TrainedSketch load_trained_sketch(const Config& c, torch::Device device);
 
@@ -54,5 +77,10 @@ struct ReaderAccuracy {
 };
 ReaderAccuracy reader_clean_accuracy(Reader& model, const Dataset& ds, const std::vector<size_t>& entries,
                                      const ReaderAugmentOptions& augment, torch::Device device);
+// The same for any modern entries (variants too) with their class index `targets`, rendered clean
+// (no seeds) or with augment_for_reader seeded by `seeds` (one per entry).
+ReaderAccuracy reader_accuracy(Reader& model, const Dataset& ds, const std::vector<size_t>& entries,
+                               const std::vector<int64_t>& targets, const std::vector<uint32_t>& seeds,
+                               const ReaderAugmentOptions& augment, torch::Device device);
 
 }  // namespace k2k

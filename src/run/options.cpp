@@ -29,7 +29,8 @@ SketchRnnOptions sketch_options(const Config& c) {
         .num_mixtures(s.num_mixtures)
         .output(s.output)
         .max_steps(std::max<int64_t>(s.max_seq_len, c.generate.max_len))
-        .start_token(s.start_token);
+        .start_token(s.start_token)
+        .canvas_hidden(s.canvas_hidden);
 }
 
 ReaderOptions reader_options(const ReaderConfig& c, int64_t num_classes) {

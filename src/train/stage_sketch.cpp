@@ -60,11 +60,12 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
     StrokeAugmentOptions aug;
     aug.scale = float(sc.augment_scale);
     aug.drop_prob = float(sc.augment_drop);
+    // Canvas decoders trace a render of each (augmented) training sketch with the dataset's rasters.
+    const RasterOptions* canvas = sc.canvas_hidden > 0 ? &td.ds.meta.raster : nullptr;
 
-    // Frozen models for z~_new: vae_old's z_old of every paired Kuzushiji training image, grouped
-    // by the modern entry of its character.
-    ConvVae vae_old = load_trained_vae(cfg, "vae_old", device);
-    Mdn mdn = load_trained_mdn(cfg, device);
+    // Frozen models for z~_new: the MDN's z_old of every paired Kuzushiji training image (vae_old's
+    // mean, or the MDN's own encoder), grouped by the modern entry of its character.
+    TrainedMdn mdn = load_trained_mdn(cfg, device);
     std::map<size_t, std::vector<int64_t>> old_rows;  // modern entry -> rows of z_old_mu
     torch::Tensor z_old_mu;
     {
@@ -77,7 +78,7 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         std::vector<torch::Tensor> parts;
         for (size_t s = 0; s < olds.size(); s += 256) {
             std::vector<size_t> part(olds.begin() + long(s), olds.begin() + long(std::min(olds.size(), s + 256)));
-            parts.push_back(vae_old->encode(old_images(td.ds, part, nullptr, 64, 64, device)).first);
+            parts.push_back(mdn.z_old(old_images(td.ds, part, nullptr, 64, 64, device)));
         }
         if (!parts.empty()) z_old_mu = torch::cat(parts);
     }
@@ -123,7 +124,8 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         std::vector<const Stroke3*> order;
         for (size_t k : enc) order.push_back(&train.sketches[k]);
         for (size_t k : via_mdn) order.push_back(&train.sketches[k]);
-        torch::Tensor strokes = stroke5_batch(order, scale, max_len, start, &aug, &rng, device);  // (B, T+1, 5)
+        const SketchBatch batch = sketch_batch(order, scale, max_len, start, &aug, &rng, canvas, device);
+        const torch::Tensor& strokes = batch.strokes;  // (B, T+1, 5)
 
         std::vector<torch::Tensor> zs;
         torch::Tensor kl = torch::zeros({}, torch::TensorOptions().device(device));
@@ -144,10 +146,10 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         if (!via_mdn.empty()) {
             torch::NoGradGuard no_grad;
             torch::Tensor rows = torch::tensor(mdn_rows, torch::kInt64).to(device);
-            zs.push_back(mdn_sample(mdn->forward(z_old_mu.index_select(0, rows)), sc.mdn_temperature, gen, true));
+            zs.push_back(mdn_sample(mdn.mdn->forward(z_old_mu.index_select(0, rows)), sc.mdn_temperature, gen, true));
         }
         torch::Tensor z = torch::cat(zs);
-        ReconstructionLoss rec = model->reconstruction(strokes, z);
+        ReconstructionLoss rec = model->reconstruction(strokes, z, batch.canvas);
         torch::Tensor loss = rec.lr + w * kl;
         opt.zero_grad();
         loss.backward();
@@ -170,9 +172,9 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
                 order.push_back(&val.sketches[k]);
                 modern.push_back(val.modern[k]);
             }
-            torch::Tensor strokes = stroke5_batch(order, scale, max_len, start, nullptr, nullptr, device);
+            const SketchBatch batch = sketch_batch(order, scale, max_len, start, nullptr, nullptr, canvas, device);
             auto [mu, logvar] = encoder->encode(modern_images(td.ds, modern, nullptr, 64, 64, device));
-            ReconstructionLoss rec = model->reconstruction(strokes, mu);
+            ReconstructionLoss rec = model->reconstruction(batch.strokes, mu, batch.canvas);
             double kl = kl_term(mu, logvar, sc.kl_tolerance).item<double>();
             double b = double(idx.size());
             sum[0] += b * rec.lr.item<double>();  // validation loss: Lr of the deterministic z = mu
@@ -189,6 +191,12 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         archive_write_module(a, "encoder", *encoder);
         archive_write_optimizer(a, "optimizer", opt);
         archive_write_double(a, "scale", scale);
+        if (canvas) {
+            archive_write_double(a, "raster_size", canvas->size);
+            archive_write_double(a, "raster_margin", canvas->margin);
+            archive_write_double(a, "raster_canvas", canvas->canvas);
+            archive_write_double(a, "raster_line_width", canvas->line_width);
+        }
         archive_write_rng(a, "rng", rng);
         archive_write_generator(a, "gen", gen);
         at::Generator global = at::detail::getDefaultCPUGenerator();  // recurrent dropout masks

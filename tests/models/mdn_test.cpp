@@ -88,6 +88,26 @@ TEST(Mdn, ForwardShapesDiag) {
     EXPECT_EQ(mdn_sample(out, 1.0, gen, true).sizes(), torch::IntArrayRef({5, 6}));
 }
 
+// The (B,C) matrix equals mdn_log_prob of each (row, latent) pair, in both modes, with gradients.
+TEST(Mdn, LogProbMatrixEqualsThePairwiseLogProb) {
+    torch::manual_seed(3);
+    for (const std::string mode : {"per_dim", "diag"}) {
+        SCOPED_TRACE(mode);
+        Mdn mdn(tiny_options(mode));
+        MdnOutput out = mdn->forward(torch::randn({3, 3}));
+        torch::Tensor latents = torch::randn({5, 4});
+        torch::Tensor matrix = mdn_log_prob_matrix(out, latents);
+        ASSERT_EQ(matrix.sizes(), torch::IntArrayRef({3, 5}));
+        for (int64_t c = 0; c < 5; ++c) {
+            torch::Tensor pair = mdn_log_prob(out, latents[c].unsqueeze(0).expand({3, 4}));
+            EXPECT_LT(max_scaled_error(matrix.select(1, c), pair), 1e-5) << "latent " << c;
+        }
+        matrix.sum().backward();
+        for (const auto& p : mdn->parameters()) EXPECT_TRUE(p.grad().defined() && all_finite(p.grad()));
+        EXPECT_THROW(mdn_log_prob_matrix(out, torch::randn({5, 3})), c10::Error);
+    }
+}
+
 TEST(Mdn, NoHiddenLayersIsALinearHead) {
     Mdn mdn(MdnOptions().in_size(8).out_size(6).hidden({}).num_mixtures(2));
     EXPECT_TRUE(mdn->hidden_layers.empty());

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "data/canvas.h"
 #include "data/kanjivg.h"
+#include "data/raster.h"
 #include "data/strokes.h"
 #include "test_support.h"
 #include "torch_test_support.h"
@@ -182,6 +184,69 @@ TEST(SketchRnn, SamplingIsSeededAndEndsWithPenLift) {
                       model->sample(z, so, at::detail::createCPUGenerator(2)));
         }
     }
+}
+
+// A canvas decoder: the sampler shows each step the same canvas features as teacher forcing would
+// (canvas_sequence of what it drew), so greedy samples are the argmax of forward() on themselves;
+// it reads its ink (another ink, other samples) and refuses to run without one.
+TEST(SketchRnn, CanvasSamplerSeesWhatTeacherForcingSees) {
+    torch::manual_seed(8);
+    SketchRnn model(small("lstm", "bivariate").num_layers(1).recurrent_dropout_keep(1.0).canvas_hidden(7));
+    model->eval();
+    {
+        torch::NoGradGuard no_grad;
+        model->head->bias[2].fill_(-20.0);  // never the end token: every sample runs max_len rows
+    }
+    RasterOptions raster;
+    const Strokes strokes = {{{20, 30}, {90, 30}}, {{55, 10}, {55, 100}}};
+    const Image image = render_strokes(strokes, raster);
+    torch::Tensor ink = torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {1, 1, 64, 64}, torch::kUInt8)
+                            .to(torch::kFloat32) / 255.0;
+    torch::Tensor z = torch::randn({2, 6});
+    SketchSampleOptions so;
+    so.greedy = true;
+    so.max_len = 10;
+    so.ink = ink.expand({2, 1, 64, 64});
+    so.raster = raster;
+    so.unit_scale = 20.0f;  // KanjiVG units per normalised unit
+    std::vector<Stroke3> sketches = model->sample(z, so, at::detail::createCPUGenerator(1));
+    ASSERT_EQ(sketches.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+        const Stroke3& s = sketches[i];
+        ASSERT_EQ(s.size(), 10u);
+        const int64_t t_len = int64_t(s.size());
+        Stroke3 units = s;
+        for (auto& row : units) row[0] *= 20.0f, row[1] *= 20.0f;
+        torch::Tensor canvas = torch::empty({1, t_len, kCanvasFeatures});
+        const torch::Tensor ink_i = ink.contiguous();
+        canvas_sequence(units, ink_i.data_ptr<float>(), raster, int(t_len), canvas.data_ptr<float>());
+        torch::Tensor s5 = torch::zeros({1, t_len + 1, 5});
+        s5[0][0][2] = 1.0;  // pen_down start token
+        for (int64_t t = 0; t < t_len; ++t) {
+            s5[0][t + 1][0] = s[size_t(t)][0];
+            s5[0][t + 1][1] = s[size_t(t)][1];
+            s5[0][t + 1][s[size_t(t)][2] > 0.5f ? 3 : 2] = 1.0;
+        }
+        torch::Tensor raw = model->forward(s5, z.slice(0, int64_t(i), int64_t(i) + 1), RnnPath::Auto, canvas);
+        const int64_t m = 3;
+        for (int64_t t = 0; t < t_len; ++t) {
+            torch::Tensor r = raw[0][t];
+            const int64_t j = r.slice(0, 3, 3 + m).argmax().item<int64_t>();
+            EXPECT_NEAR(r[3 + m + j].item<float>(), s[size_t(t)][0], 1e-4) << "sample " << i << " row " << t;
+            EXPECT_NEAR(r[3 + 2 * m + j].item<float>(), s[size_t(t)][1], 1e-4) << "sample " << i << " row " << t;
+        }
+    }
+    // Another ink, other strokes (seeded sampling, same generator).
+    SketchSampleOptions noisy = so;
+    noisy.greedy = false;
+    noisy.max_len = 10;
+    std::vector<Stroke3> a = model->sample(z, noisy, at::detail::createCPUGenerator(3));
+    noisy.ink = torch::zeros({2, 1, 64, 64});
+    std::vector<Stroke3> b = model->sample(z, noisy, at::detail::createCPUGenerator(3));
+    EXPECT_NE(a, b);
+    noisy.ink = torch::Tensor();
+    EXPECT_THROW(model->sample(z, noisy, at::detail::createCPUGenerator(3)), c10::Error);
+    EXPECT_THROW(model->forward(make_batch({3, 3}, 4), z), c10::Error);  // no canvas
 }
 
 // Without an end token the sampler stops at max_len; a certain end token gives empty sketches.

@@ -114,6 +114,51 @@ TEST(Pipeline, ResumeAfterInterruptionMatchesAnUninterruptedRun) {
     }
 }
 
+// The quick config's recipe beyond the paper: the MDN's encoder fine-tuned on augmented images
+// with the contrastive term, the Sketch-RNN tracing its canvas. Interrupted and resumed, its
+// losses equal an uninterrupted run's; the loaders read both stages back and the models run.
+TEST(Pipeline, FinetunedMdnAndCanvasSketchResumeAndLoad) {
+    K2K_REQUIRE_SHARED_DATA("kkanji2");
+    torch::set_num_threads(1);
+    std::string root = test::make_temp_dir("recipe");
+    auto recipe = [&](const std::string& dir) {
+        Config c = smoke_config(dir);
+        c.mdn.encoder = "finetune";
+        c.mdn.augment = true;
+        c.mdn.contrastive = 1.0;
+        c.mdn.negatives = 16;
+        c.sketch.canvas_hidden = 8;
+        return c;
+    };
+    Config a = recipe(root + "/a"), b = recipe(root + "/b");
+    TrainingData data = select_training_data(load_dataset(a.data.cache), a.data);
+    run_pipeline(a, torch::kCPU, false);
+    prepare_run_dir(b);
+    for (const std::string& stage : {"vae_new", "vae_old"}) train_stage(b, stage, data, torch::kCPU, false);
+    for (const auto& [stage, at] : std::vector<std::pair<std::string, int>>{{"mdn", 17}, {"sketch", 8}}) {
+        {
+            EnvGuard nan(std::to_string(at).c_str());
+            EXPECT_THROW(train_stage(b, stage, data, torch::kCPU, false), Error) << stage;
+        }
+        train_stage(b, stage, data, torch::kCPU, true);
+        EXPECT_EQ(metrics_without_time(stage_dir(b, stage) + "/metrics.csv"),
+                  metrics_without_time(stage_dir(a, stage) + "/metrics.csv"))
+            << stage << ": resumed losses differ from the uninterrupted run";
+    }
+    TrainedMdn mdn = load_trained_mdn(a, torch::kCPU);
+    TrainedSketch sketch = load_trained_sketch(a, torch::kCPU);
+    EXPECT_EQ(sketch.raster.size, data.ds.meta.raster.size);
+    torch::NoGradGuard no_grad;
+    torch::Tensor x = old_images(data.ds, {data.old[0][0]}, nullptr, 64, 64, torch::kCPU);
+    EXPECT_EQ(mdn.z_old(x).sizes(), torch::IntArrayRef({1, a.vae_old.z_size}));
+    // The fine-tuned encoder is not vae_old's any more.
+    ConvVae vae_old = load_trained_vae(a, "vae_old", torch::kCPU);
+    EXPECT_FALSE(torch::allclose(mdn.z_old(x), vae_old->encode(x).first));
+    torch::Tensor z = torch::zeros({2, a.vae_new.z_size});
+    const SketchSampleOptions so = sketch.sample_options(0.3, 20, torch::ones({2, 1, 64, 64}) * 0.5);
+    EXPECT_EQ(sketch.model->sample(z, so, at::detail::createCPUGenerator(1)).size(), 2u);
+}
+
 // A tiny run (a few steps of tiny models per stage) on a few files of the shared data in root.
 Config tiny_config(const std::string& root) {
     test::copy_data_subset(root, {"04e00.svg", "04eba.svg", "05927.svg", "05c71.svg"},
