@@ -109,6 +109,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("lr_decay", s.lr_decay, "lr = max(lr * lr_decay^step, min_lr)", 0.5, 1);
     v.field("min_lr", s.min_lr, "learning-rate floor", 0, 10);
     v.field("grad_clip", s.grad_clip, "clip the gradient norm (0 = off)", 0, kInf);
+    v.field("grad_clip_mode", s.grad_clip_mode, "norm: clip the global gradient norm at grad_clip (magenta); value: clip each gradient element to [-grad_clip, grad_clip] (kanji2kanji)", {"norm", "value"});
     v.field("finetune_encoder", s.finetune_encoder, "fine-tune the modern VAE encoder through the stroke loss (with the KL term)");
     v.field("kl_tolerance", s.kl_tolerance, "floor of the KL term (mean over batch and dims, nats)", 0, 100);
     v.field("kl_weight", s.kl_weight, "final KL weight w_max", 0, 100);

@@ -68,6 +68,7 @@ struct SketchConfig {
     double lr_decay = 0.9999;               // lr = max(lr * lr_decay^step, min_lr)
     double min_lr = 1e-5;                   // learning-rate floor
     double grad_clip = 1.0;                 // clip gradient norm (0 = off)
+    std::string grad_clip_mode = "norm";    // norm: the global norm (magenta) | value: each element (kanji2kanji)
     bool finetune_encoder = true;           // fine-tune the modern VAE encoder through the stroke loss
     double kl_tolerance = 0.2;              // KL term floor (mean over dims and batch, nats)
     double kl_weight = 0.5;                 // final KL weight w_max

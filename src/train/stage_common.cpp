@@ -57,10 +57,14 @@ void set_checkpoint_hooks(StageHooks& hooks, torch::nn::Module& model, torch::op
     };
 }
 
-double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip) {
+double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip,
+                     bool per_element) {
     // No clipping = a max norm of FLT_MAX: clip_grad_norm_ turns max_norm into a float scalar, and 1e300
-    // threw "value cannot be converted to type float without overflow".
-    double norm = torch::nn::utils::clip_grad_norm_(params, clip > 0 ? clip : double(std::numeric_limits<float>::max()));
+    // threw "value cannot be converted to type float without overflow". Per element, the norm is
+    // measured (as the NaN guard needs it) without rescaling, then each value is clipped.
+    double norm = torch::nn::utils::clip_grad_norm_(
+        params, clip > 0 && !per_element ? clip : double(std::numeric_limits<float>::max()));
+    if (clip > 0 && per_element) torch::nn::utils::clip_grad_value_(params, clip);
     if (std::isfinite(norm)) opt.step();
     return norm;
 }

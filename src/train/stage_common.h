@@ -40,8 +40,10 @@ void require_items(const std::vector<size_t>& items, const std::string& stage, c
 
 // Clips the gradient norm (clip <= 0: no clipping) and steps the optimiser unless the norm is not
 // finite (then the step is skipped and the norm returned, so the NaN guard stops the stage with
-// the weights of the last good step). Returns the norm before clipping.
-double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip);
+// the weights of the last good step). Returns the norm before clipping. per_element: each gradient
+// value is clipped to [-clip, clip] instead (the kanji2kanji reference, tf.clip_by_value).
+double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip,
+                     bool per_element = false);
 
 // Cosine learning-rate decay from `lr` at step 0 to 0 at `steps`.
 double cosine_lr(int64_t step, int64_t steps, double lr);

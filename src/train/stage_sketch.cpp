@@ -153,7 +153,7 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         torch::Tensor loss = rec.lr + w * kl;
         opt.zero_grad();
         loss.backward();
-        double norm = clip_and_step(params, opt, sc.grad_clip);
+        double norm = clip_and_step(params, opt, sc.grad_clip, sc.grad_clip_mode == "value");
         return std::vector<double>{loss.item<double>(), rec.ls.item<double>(), rec.lp.item<double>(), kl.item<double>(),
                                    w, lr, norm, double(via_mdn.size()) / double(pick.size())};
     };
