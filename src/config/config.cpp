@@ -130,7 +130,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("mdn_mode", g.mdn_mode, "use the chosen MDN component's mean (no noise), as the reference does");
     v.field("max_len", g.max_len, "longest stroke sample", 2, 10000);
     v.field("candidates", g.candidates, "candidate characters listed per input (the MDN's ranking of every KanjiVG character)", 1, 100);
-    v.field("candidate_temperature", g.candidate_temperature, "divides the candidates' log-likelihoods before the softmax into probabilities (10: best NLL on the quick run's validation split)", 0.01, 10000);
+    v.field("candidate_temperature", g.candidate_temperature, "divides the candidates' log-likelihoods before the softmax into probabilities (choose it on the validation split: k2k eval --split val reports best_temperature)", 0.01, 10000);
 
     ReaderConfig& r = c.reader;
     v.section("reader", "classifier over all KanjiVG base characters that reads predictions for `k2k eval`");

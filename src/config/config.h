@@ -89,7 +89,7 @@ struct GenerateConfig {
     bool mdn_mode = true;            // use the chosen MDN component's mean (no noise), as the reference
     int64_t max_len = 130;           // longest stroke sample
     int64_t candidates = 10;         // candidate characters listed per input (the MDN's ranking of every KanjiVG character)
-    double candidate_temperature = 10.0;  // divides the candidates' log-likelihoods before the softmax into probabilities (10: best NLL on the quick run's validation split)
+    double candidate_temperature = 10.0;  // divides the candidates' log-likelihoods before the softmax into probabilities (choose it on the validation split: k2k eval --split val reports best_temperature)
 };
 
 struct ReaderConfig {
