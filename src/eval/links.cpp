@@ -51,7 +51,7 @@ json links_of(const EvalContext& context, StageModels& models, ReaderJudge& read
                 sample_options.temperature, sample_options.max_len, x.repeat_interleave(samples, 0));  // the true raster
             SketchReads reads = read_sketches(context, models.sketch, reader, z, traced, gen);
             sketch_probs = reads.probs;
-            first = first_ranked(images_to_tensor(reads.renders, context.device), x, samples);  // against the true raster
+            first = first_ranked(reads.rendered, x, samples);  // against the true raster
         }
         for (size_t i = 0; i < part.size(); ++i) {
             const int64_t target = reader.class_index.at(context.data.ds.modern_codepoint(part[i]));

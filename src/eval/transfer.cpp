@@ -140,8 +140,7 @@ ChunkReads read_chunk(const EvalContext& context, StageModels& models, ReaderJud
         SketchReads sketch_reads = read_sketches(context, models.sketch, reader, z, traced, gen);
         reads.renders = std::move(sketch_reads.renders);
         reads.stroke_probs = sketch_reads.probs;
-        reads.first = first_ranked(images_to_tensor(reads.renders, context.device),
-                                   reads.pixels.view({batch, samples, 1, 64, 64}).mean(1), samples);
+        reads.first = first_ranked(sketch_reads.rendered, reads.pixels.view({batch, samples, 1, 64, 64}).mean(1), samples);
     }
     return reads;
 }
@@ -167,8 +166,8 @@ SketchReads read_sketches(const EvalContext& context, TrainedSketch& sketch, Rea
         scale_stroke3(s, 1.0f / sketch.scale);  // back to KanjiVG units
         reads.renders.push_back(render_strokes(stroke3_to_strokes(s), context.data.ds.meta.raster));
     }
-    torch::Tensor rendered = images_to_tensor(reads.renders, context.device);  // (B,1,S,S)
-    reads.probs = torch::softmax(reader.trained.model->forward(rendered), 1).to(torch::kCPU);
+    reads.rendered = images_to_tensor(reads.renders, context.device);  // (B,1,S,S)
+    reads.probs = torch::softmax(reader.trained.model->forward(reads.rendered), 1).to(torch::kCPU);
     return reads;
 }
 

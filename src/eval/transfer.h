@@ -63,6 +63,7 @@ nlohmann::json reader_metrics(const EvalContext& context, ReaderJudge& reader);
 // to KanjiVG units and rendered like the dataset's rasters; probs is (B,C) on the CPU.
 struct SketchReads {
     std::vector<Image> renders;  // B rendered samples
+    torch::Tensor rendered;      // the same as a (B,1,S,S) float batch on the context's device
     torch::Tensor probs;         // (B,C) the reader's class probabilities
 };
 // Per item (rows i*samples .. of renders, (B*N,1,S,S)), the index of its sample that agrees best

@@ -39,12 +39,13 @@ std::pair<torch::Tensor, torch::Tensor> encode_all(ConvVae& vae, const Dataset& 
 
 // The latent pairs of one split: z_old of every old image, z_new of its character's raster.
 struct LatentPairs {
-    torch::Tensor old_mu, old_logvar, new_mu, new_logvar;  // each (N, z)
-    int64_t size() const { return old_mu.defined() ? old_mu.size(0) : 0; }
+    torch::Tensor old_mu, old_logvar, new_mu, new_logvar;  // each (N, z); old_* undefined without with_old
+    int64_t size() const { return new_mu.defined() ? new_mu.size(0) : 0; }
 };
 
+// with_old false: only z_new (the stage encodes the Kuzushiji images itself every step).
 LatentPairs encode_pairs(ConvVae& vae_old, ConvVae& vae_new, const TrainingData& td,
-                         const std::vector<std::pair<size_t, size_t>>& pairs, torch::Device device) {
+                         const std::vector<std::pair<size_t, size_t>>& pairs, bool with_old, torch::Device device) {
     LatentPairs lp;
     if (pairs.empty()) return lp;
     std::vector<size_t> olds, news;
@@ -52,7 +53,7 @@ LatentPairs encode_pairs(ConvVae& vae_old, ConvVae& vae_new, const TrainingData&
         olds.push_back(p.first);
         news.push_back(p.second);
     }
-    std::tie(lp.old_mu, lp.old_logvar) = encode_all(vae_old, td.ds, olds, false, device);
+    if (with_old) std::tie(lp.old_mu, lp.old_logvar) = encode_all(vae_old, td.ds, olds, false, device);
     std::tie(lp.new_mu, lp.new_logvar) = encode_all(vae_new, td.ds, news, true, device);
     return lp;
 }
@@ -70,8 +71,9 @@ void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool r
     ConvVae vae_new = load_trained_vae(cfg, "vae_new", device);
     const std::vector<std::pair<size_t, size_t>>& train_pairs = td.pairs[0];
     const std::vector<std::pair<size_t, size_t>>& val_pairs = td.pairs[1].empty() ? td.pairs[0] : td.pairs[1];
-    LatentPairs train = encode_pairs(vae_old, vae_new, td, train_pairs, device);
-    LatentPairs val = td.pairs[1].empty() ? train : encode_pairs(vae_old, vae_new, td, val_pairs, device);
+    // Fixed z_old only where they are read: training from fixed latents, validation of a frozen encoder.
+    LatentPairs train = encode_pairs(vae_old, vae_new, td, train_pairs, !from_images || (!finetune && td.pairs[1].empty()), device);
+    LatentPairs val = td.pairs[1].empty() ? train : encode_pairs(vae_old, vae_new, td, val_pairs, !finetune, device);
     if (td.pairs[1].empty()) std::printf("[mdn] warning: no validation pairs; validating on the training pairs\n");
     // The contrastive term's candidates: every KanjiVG base character's vae_new mean (as the
     // candidate list of generate/candidates.h), and each training pair's row among them.
