@@ -11,7 +11,9 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libtorch-dev libtinyxml2-dev libcairo2-dev libyaml-cpp-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev
-  libopenblas0-openmp
+  libopenblas0-openmp libzip-dev libeigen3-dev
+  # clang with its ASan/UBSan and libFuzzer runtimes, for tests/run_sanitized.sh
+  clang-14 libclang-rt-14-dev
   python3 python3-torch python3-numpy
 )
 # Optional: the notebook and its headless test.
