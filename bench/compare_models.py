@@ -5,6 +5,8 @@ run so that both see the same machine noise. Prints one markdown table: the medi
 each side's per-run median, and the ratio Python / C++ (> 1: C++ faster).
 
 Usage: /usr/bin/python3 bench/compare_models.py [--build build] [--rounds 3] [--threads 2] [--quick]
+                                                 [--only models|classify]
+(classify: bench_classify / ref_classify.py, the training steps of `k2k classify`'s networks.)
 """
 import argparse
 import os
@@ -46,6 +48,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="fewer repeats inside the Sketch-RNN benches")
+    ap.add_argument("--only", choices=["models", "classify"], help="one group of benchmarks (default both)")
     a = ap.parse_args()
     py = "/usr/bin/python3"
     t = ["--threads", str(a.threads)]
@@ -58,6 +61,14 @@ def main():
 
     for rnd in range(a.rounds):
         sys.stderr.write("== round %d/%d\n" % (rnd + 1, a.rounds))
+        if a.only != "models":
+            c = parse_labels(run([os.path.join(a.build, "bench", "bench_classify"), "128", "3", str(a.threads)]))
+            p = parse_labels(run([py, os.path.join(HERE, "ref_classify.py"), "128", "3", str(a.threads)]))
+            for label, cv in c.items():
+                if label in p:
+                    add("classify %s, batch 128, 28x28" % label, cv, p[label])
+        if a.only == "classify":
+            continue
         c = run([os.path.join(a.build, "bench", "bench_conv_vae")] + t)
         p = run([py, os.path.join(HERE, "ref_conv_vae.py")] + t)
         m = re.search(r"^vae_step_ms native=([0-9.]+) fast=([0-9.]+)", c, re.M)

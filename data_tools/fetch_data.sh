@@ -5,28 +5,35 @@
 # Either downloads the official archives, or copies from a local mirror folder that has the same
 # layout (--mirror DIR or $K2K_DATA_MIRROR; CI and the dev machines use ../shared/data).
 # Then verifies what it got (file counts) and says clearly what is missing.
+# The classification benchmarks of `k2k classify` come on request (--only kmnist | --only k49):
+#   data/kmnist/kmnist-{train,test}-{imgs,labels}.npz   Kuzushiji-MNIST (CC BY-SA 4.0, CODH)
+#   data/k49/k49-{train,test}-{imgs,labels}.npz         Kuzushiji-49 (CC BY-SA 4.0, CODH)
+# checked against their official md5 sums where this script knows them.
 set -euo pipefail
 
 usage() {
   cat <<USAGE
-usage: data_tools/fetch_data.sh [--mirror DIR] [--dest DIR] [--only kanjivg|kkanji] [--force]
+usage: data_tools/fetch_data.sh [--mirror DIR] [--dest DIR] [--only kanjivg|kkanji|kmnist|k49] [--force]
 
   --mirror DIR   copy from DIR/kanjivg/kanji and DIR/kkanji2 instead of downloading
                  (default: \$K2K_DATA_MIRROR when set)
   --dest DIR     where to put the data (default: <repo>/data; the configs read this folder)
-  --only NAME    fetch only one dataset
+  --only NAME    fetch only one dataset (kmnist and k49, for k2k classify, only this way)
   --force        replace data that is already there
 
 Official sources (override with \$K2K_KANJIVG_URL / \$K2K_KKANJI_URL):
   KanjiVG:          $KANJIVG_URL_DEFAULT
   Kuzushiji-Kanji:  $KKANJI_URL_DEFAULT
+  KMNIST, K49:      $BENCH_URL_DEFAULT/{kmnist,k49}/<file>.npz
 USAGE
 }
 
 KANJIVG_URL_DEFAULT="https://github.com/KanjiVG/kanjivg/releases/download/r20240807/kanjivg-20240807-all.zip"
 KKANJI_URL_DEFAULT="http://codh.rois.ac.jp/kmnist/dataset/kkanji/kkanji.tar"
+BENCH_URL_DEFAULT="http://codh.rois.ac.jp/kmnist/dataset"
 KANJIVG_URL="${K2K_KANJIVG_URL:-$KANJIVG_URL_DEFAULT}"
 KKANJI_URL="${K2K_KKANJI_URL:-$KKANJI_URL_DEFAULT}"
+BENCH_URL="${K2K_BENCH_URL:-$BENCH_URL_DEFAULT}"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
@@ -38,7 +45,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --mirror) mirror="${2:?--mirror needs a folder}"; shift 2 ;;
     --dest) dest="${2:?--dest needs a folder}"; shift 2 ;;
-    --only) only="${2:?--only needs kanjivg or kkanji}"; shift 2 ;;
+    --only) only="${2:?--only needs kanjivg, kkanji, kmnist or k49}"; shift 2 ;;
     --force) force=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "fetch_data: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -50,7 +57,7 @@ if [ -z "$mirror" ] && [ -d "$repo/../shared/data/kanjivg/kanji" ] && [ -d "$rep
   mirror="$(cd "$repo/../shared/data" && pwd)"
   echo "[fetch_data] using the local mirror $mirror (pass --mirror DIR to choose another)"
 fi
-case "$only" in ""|kanjivg|kkanji) ;; *) echo "fetch_data: --only must be kanjivg or kkanji" >&2; exit 2 ;; esac
+case "$only" in ""|kanjivg|kkanji|kmnist|k49) ;; *) echo "fetch_data: --only must be kanjivg, kkanji, kmnist or k49" >&2; exit 2 ;; esac
 mkdir -p "$dest"
 
 say() { echo "[fetch_data] $*"; }
@@ -117,6 +124,45 @@ fetch_kkanji() {
   fi
   rm -rf "$out" && mv "$out.partial" "$out"
 }
+
+# Official md5 sums (docs: ../shared/data/kmnist/PROVENANCE.md, ../shared/data/k49/PROVENANCE.md).
+declare -A BENCH_MD5=(
+  [kmnist-train-imgs.npz]=a183fbc01ed9a345513b145673d3d0bb [kmnist-train-labels.npz]=b0e1d240e8afec72b50437fc3bc5908a
+  [kmnist-test-imgs.npz]=dace6de62ca8b90843cc45366337d02e [kmnist-test-labels.npz]=3ae489a79983d0fe386152684e3b5412
+  [k49-train-labels.npz]=44a8e1b893f81e63ff38d73cad420f7a [k49-test-labels.npz]=4da6f7a62e67a832d5eb1bd85c5ee448
+)
+
+# One benchmark's four .npz files into $dest/<name>/, each checked against its md5 when known.
+# Files already there with the right md5 are kept; a mirror missing a file is an error naming it.
+fetch_bench() {  # kmnist | k49
+  local name="$1" out="$dest/$1" file src sum
+  mkdir -p "$out"
+  for file in "$name-train-imgs.npz" "$name-train-labels.npz" "$name-test-imgs.npz" "$name-test-labels.npz"; do
+    if [ "$force" = 0 ] && [ -f "$out/$file" ]; then say "$out/$file already there"; continue; fi
+    if [ -n "$mirror" ]; then
+      src="$mirror/$name/$file"
+      [ -f "$src" ] || fail "mirror $mirror has no $name/$file (the official file: $BENCH_URL/$name/$file)"
+      cp "$src" "$out/$file.partial"
+    else
+      say "downloading $BENCH_URL/$name/$file"
+      download "$BENCH_URL/$name/$file" "$out/$file.partial" || fail "download of $BENCH_URL/$name/$file failed; use --mirror DIR with a local copy"
+    fi
+    mv "$out/$file.partial" "$out/$file"
+  done
+  local status=0
+  for file in "${!BENCH_MD5[@]}"; do
+    case "$file" in "$name"-*) ;; *) continue ;; esac
+    sum="$(md5sum "$out/$file" | cut -d' ' -f1)"
+    if [ "$sum" = "${BENCH_MD5[$file]}" ]; then say "$file ok (md5 $sum)"
+    else echo "[fetch_data] BAD: $out/$file has md5 $sum, the official file ${BENCH_MD5[$file]} (delete it and fetch again)" >&2; status=1; fi
+  done
+  return $status
+}
+
+if [ "$only" = kmnist ] || [ "$only" = k49 ]; then
+  fetch_bench "$only"
+  exit $?
+fi
 
 [ "$only" = "" ] || [ "$only" = kanjivg ] && fetch_kanjivg
 [ "$only" = "" ] || [ "$only" = kkanji ] && fetch_kkanji

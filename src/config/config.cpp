@@ -166,6 +166,32 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("lr", b.lr, "Adam learning rate", 1e-9, 10);
     v.field("eval_every", b.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
     v.field("knn_k", b.knn_k, "neighbours of the raw-pixel k-NN baseline (seed paper: 4)", 1, 1000);
+
+    ClassifyConfig& k = c.classify;
+    v.section("classify", "`k2k classify`: the seed paper's classification baselines on Kuzushiji-MNIST / Kuzushiji-49");
+    v.field("dataset", k.dataset, "kmnist, k49 (the official .npz files in data_dir), or kkanji: Kuzushiji-Kanji from data.cache, every class with 2 or more images halved at random into test and training images", {"kmnist", "k49", "kkanji"});
+    v.field("data_dir", k.data_dir, "folder holding the official <dataset>-{train,test}-{imgs,labels}.npz (data_tools/fetch_data.sh --only kmnist|k49)", {});
+    v.field("model", k.model, "knn: k-NN on raw pixels; simple_cnn: the Keras simple CNN; preact_resnet18: PreActResNet-18 (3x3 stem, no max-pool, blocks [2,2,2,2])", {"knn", "simple_cnn", "preact_resnet18"});
+    v.field("knn_k", k.knn_k, "neighbours of the k-NN (seed paper: 4)", 1, 1000);
+    v.field("knn_distance_weights", k.knn_distance_weights, "k-NN votes weighted by 1/distance (the KMNIST benchmark's sklearn weights='distance'); false: one vote each");
+    v.field("width", k.width, "PreActResNet channels of the first block, doubled by each later block (64 = PreActResNet-18)", 1, 1024);
+    v.field("hidden", k.hidden, "units of the simple CNN's dense layer (Keras: 128)", 1, 1 << 16);
+    v.field("input_size", k.input_size, "side the simple CNN average-pools its input to (0 = the image side; it must divide it; kkanji's 64x64: 32)", 0, 4096);
+    v.field("mixup", k.mixup, "none; input: mixup of image pairs (Zhang et al. 2018); manifold: mixup at a layer drawn from {input, after block 1, after block 2} (Verma et al. 2019; preact_resnet18 only)", {"none", "input", "manifold"});
+    v.field("mixup_alpha", k.mixup_alpha, "mixing weight lambda ~ Beta(alpha, alpha) (input mixup: 1; manifold mixup: 2)", 0.01, 100);
+    v.field("optimizer", k.optimizer, "adam, or sgd with momentum (the manifold-mixup reference)", {"adam", "sgd"});
+    v.field("epochs", k.epochs, "passes over the training images", 1, 100000);
+    v.field("batch_size", k.batch_size, "images per step", 1, 1 << 20);
+    v.field("lr", k.lr, "initial learning rate", 1e-9, 10);
+    v.field("lr_schedule", k.lr_schedule, "constant; step: lr *= gamma at each milestone epoch; cosine: decay to 0 over the epochs", {"constant", "step", "cosine"});
+    v.field("milestones", k.milestones, "epochs at which the step schedule multiplies lr by gamma", 1, 100000);
+    v.field("gamma", k.gamma, "factor of the step schedule", 1e-6, 1);
+    v.field("momentum", k.momentum, "SGD momentum", 0, 0.999);
+    v.field("weight_decay", k.weight_decay, "L2 weight decay (the manifold-mixup reference: 1e-4)", 0, 1);
+    v.field("val_size", k.val_size, "training images held out (seeded) for validation and model selection (best.pt)", 1, kMaxInt);
+    v.field("train_limit", k.train_limit, "use only the first N training images before the hold-out (0 = all)", 0, kMaxInt);
+    v.field("test_limit", k.test_limit, "score only the first N test images (0 = all)", 0, kMaxInt);
+    v.field("eval_every", k.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
 }
 
 // YAML text that reads back as x: the shortest of at least 10 significant digits, and YAML's

@@ -127,6 +127,32 @@ struct BaselineConfig {
     int64_t knn_k = 4;                 // neighbours of the raw-pixel k-NN baseline (seed paper: 4)
 };
 
+struct ClassifyConfig {
+    std::string dataset = "kmnist";          // kmnist | k49 (the official .npz files in data_dir) | kkanji (Kuzushiji-Kanji from data.cache, halved per class)
+    std::string data_dir = "data/kmnist";    // folder holding <dataset>-{train,test}-{imgs,labels}.npz
+    std::string model = "simple_cnn";        // knn | simple_cnn | preact_resnet18
+    int64_t knn_k = 4;                       // neighbours of the k-NN (seed paper: 4)
+    bool knn_distance_weights = true;        // k-NN votes weighted by 1/distance (the KMNIST benchmark's sklearn weights='distance')
+    int64_t width = 64;                      // PreActResNet channels of the first block (64 = PreActResNet-18)
+    int64_t hidden = 128;                    // units of the simple CNN's dense layer (Keras: 128)
+    int64_t input_size = 0;                  // side the simple CNN average-pools its input to (0 = the image side; kkanji's 64x64: 32)
+    std::string mixup = "none";              // none | input (Zhang et al.) | manifold (Verma et al.: input, after block 1 or 2)
+    double mixup_alpha = 1.0;                // lambda ~ Beta(alpha, alpha) (input mixup 1, manifold mixup 2)
+    std::string optimizer = "adam";          // adam | sgd (with momentum and Nesterov off)
+    int64_t epochs = 12;                     // passes over the training images
+    int64_t batch_size = 128;                // images per step
+    double lr = 1e-3;                        // initial learning rate
+    std::string lr_schedule = "constant";    // constant | step (lr *= gamma at each milestone epoch) | cosine (to 0 over the epochs)
+    std::vector<int64_t> milestones = {100, 150};  // epochs at which a step schedule multiplies lr by gamma
+    double gamma = 0.1;                      // factor of the step schedule
+    double momentum = 0.9;                   // SGD momentum
+    double weight_decay = 0.0;               // L2 weight decay (the manifold-mixup reference: 1e-4)
+    int64_t val_size = 5000;                 // training images held out (seeded) for validation and model selection
+    int64_t train_limit = 0;                 // use only the first N training images (0 = all; tests and quick looks)
+    int64_t test_limit = 0;                  // score only the first N test images (0 = all)
+    int64_t eval_every = 500;                // steps between validation passes and checkpoints
+};
+
 struct Config {
     std::string name = "default";    // experiment name
     std::string run_dir = "runs/default";  // run folder: checkpoints, metrics, resolved config
@@ -141,6 +167,7 @@ struct Config {
     GenerateConfig generate;
     ReaderConfig reader;
     BaselineConfig baseline;
+    ClassifyConfig classify;
 };
 
 // Reads a YAML config; missing keys keep their defaults. Throws k2k::Error naming the file, the

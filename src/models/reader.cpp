@@ -9,18 +9,18 @@ namespace {
 
 constexpr int64_t kImageSize = 64;
 
-// x is (B,1,64,64); returns (B,1,size,size) by average pooling (identity at 64).
-torch::Tensor pool_to(const torch::Tensor& x, int64_t size) {
-    TORCH_CHECK(x.dim() == 4 && x.size(1) == 1 && x.size(2) == kImageSize && x.size(3) == kImageSize,
-                "the classifiers take (B,1,64,64) images, got ", x.sizes());
-    if (size == kImageSize) return x;
-    const int64_t f = kImageSize / size;
+// x is (B,1,image,image); returns (B,1,size,size) by average pooling (identity when equal).
+torch::Tensor pool_to(const torch::Tensor& x, int64_t size, int64_t image = kImageSize) {
+    TORCH_CHECK(x.dim() == 4 && x.size(1) == 1 && x.size(2) == image && x.size(3) == image,
+                "the classifiers take (B,1,", image, ",", image, ") images, got ", x.sizes());
+    if (size == image) return x;
+    const int64_t f = image / size;
     return torch::avg_pool2d(x, {f, f});
 }
 
-void check_input_size(int64_t size) {
-    TORCH_CHECK(size >= 16 && size <= kImageSize && kImageSize % size == 0,
-                "input_size must divide 64 and be at least 16, got ", size);
+void check_input_size(int64_t size, int64_t image = kImageSize) {
+    TORCH_CHECK(size >= 16 && size <= image && image % size == 0,
+                "input_size must divide the image size ", image, " and be at least 16, got ", size);
 }
 
 }  // namespace
@@ -63,7 +63,7 @@ torch::Tensor ReaderImpl::forward(const torch::Tensor& x) {
 SimpleCnnImpl::SimpleCnnImpl(const SimpleCnnOptions& options_) : options(options_) { reset(); }
 
 void SimpleCnnImpl::reset() {
-    check_input_size(options.input_size());
+    check_input_size(options.input_size(), options.image_size());
     TORCH_CHECK(options.num_classes() >= 1 && options.hidden() >= 1,
                 "SimpleCnnOptions needs num_classes and hidden of at least 1.");
     conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 32, 3)));
@@ -73,8 +73,11 @@ void SimpleCnnImpl::reset() {
     out = register_module("out", torch::nn::Linear(options.hidden(), options.num_classes()));
 }
 
-torch::Tensor SimpleCnnImpl::forward(const torch::Tensor& x) {
-    torch::Tensor h = pool_to(x, options.input_size());
+torch::Tensor SimpleCnnImpl::forward(const torch::Tensor& x) { return forward_mixed(x, 1.0, torch::Tensor()); }
+
+torch::Tensor SimpleCnnImpl::forward_mixed(const torch::Tensor& x, double lam, const torch::Tensor& perm) {
+    torch::Tensor h = pool_to(x, options.input_size(), options.image_size());
+    if (perm.defined()) h = h * lam + h.index_select(0, perm) * (1.0 - lam);
     h = torch::relu(conv2->forward(torch::relu(conv1->forward(h))));
     h = torch::dropout(torch::max_pool2d(h, {2, 2}), 0.25, is_training());
     h = torch::dropout(torch::relu(fc->forward(h.flatten(1))), 0.5, is_training());

@@ -61,8 +61,11 @@ TORCH_MODULE(Reader);
 struct SimpleCnnOptions {
     /// Number of classes (the baseline: the run's Kuzushiji classes; default 10).
     TORCH_ARG(int64_t, num_classes) = 10;
-    /// Side the 64x64 input is average-pooled to: 32 (default) or 64 (KMNIST used 28x28).
+    /// Side the input is average-pooled to: 32 (default) or 64 for 64x64 Kuzushiji-Kanji; equal to
+    /// image_size for no pooling (KMNIST: 28).
     TORCH_ARG(int64_t, input_size) = 32;
+    /// Side of the square input images (Kuzushiji-Kanji 64, KMNIST and Kuzushiji-49 28).
+    TORCH_ARG(int64_t, image_size) = 64;
     /// Units of the dense layer (Keras simple CNN: 128).
     TORCH_ARG(int64_t, hidden) = 128;
 };
@@ -76,8 +79,10 @@ public:
 
     void reset();
 
-    // x is (B,1,64,64); returns logits (B,num_classes).
+    // x is (B,1,image_size,image_size); returns logits (B,num_classes).
     torch::Tensor forward(const torch::Tensor& x);
+    // Input mixup: the pooled batch h is replaced by lam * h + (1 - lam) * h[perm] first.
+    torch::Tensor forward_mixed(const torch::Tensor& x, double lam, const torch::Tensor& perm);
 
     SimpleCnnOptions options;
 

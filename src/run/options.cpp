@@ -61,4 +61,12 @@ ReaderAugmentOptions reader_augment_options(const ReaderConfig& c) {
     return o;
 }
 
+SimpleCnnOptions classify_cnn_options(const ClassifyConfig& c, int64_t num_classes, int64_t image_size) {
+    return SimpleCnnOptions().num_classes(num_classes).image_size(image_size).input_size(c.input_size > 0 ? c.input_size : image_size).hidden(c.hidden);
+}
+
+PreActResNetOptions classify_resnet_options(const ClassifyConfig& c, int64_t num_classes) {
+    return PreActResNetOptions().num_classes(num_classes).width(c.width);
+}
+
 }  // namespace k2k

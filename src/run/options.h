@@ -8,6 +8,7 @@
 #include "data/reader_augment.h"
 #include "models/conv_vae.h"
 #include "models/mdn.h"
+#include "models/preact_resnet.h"
 #include "models/reader.h"
 #include "models/sketch_rnn.h"
 
@@ -21,5 +22,8 @@ SketchRnnOptions sketch_options(const Config& c);
 ReaderOptions reader_options(const ReaderConfig& c, int64_t num_classes);
 SimpleCnnOptions baseline_options(const BaselineConfig& c, int64_t num_classes);
 ReaderAugmentOptions reader_augment_options(const ReaderConfig& c);
+// `k2k classify`'s networks for num_classes classes of image_size x image_size images.
+SimpleCnnOptions classify_cnn_options(const ClassifyConfig& c, int64_t num_classes, int64_t image_size);
+PreActResNetOptions classify_resnet_options(const ClassifyConfig& c, int64_t num_classes);
 
 }  // namespace k2k

@@ -80,7 +80,9 @@ bool stage_complete(const std::string& dir) { return fs::exists(fs::path(dir) / 
 std::string best_checkpoint(const Config& c, const std::string& stage) {
     std::string path = (fs::path(stage_dir(c, stage)) / "best.pt").string();
     if (!fs::exists(path))
-        throw Error(path + ": checkpoint not found; train the stage first (k2k train --config <config> --stage " + stage + ")");
+        throw Error(path + ": checkpoint not found; train the stage first (" +
+                    (stage == "classify" ? std::string("k2k classify train --config <config>")
+                                         : "k2k train --config <config> --stage " + stage) + ")");
     return path;
 }
 

@@ -76,7 +76,7 @@ TEST(Config, UnknownKeysAreErrors) {
               "steps, lr, lr_decay, min_lr, grad_clip, grad_clip_mode, finetune_encoder, kl_tolerance, kl_weight, kl_weight_start, "
               "kl_decay, mdn_fraction, mdn_temperature, augment_scale, augment_drop, eval_every, eval_batches)");
     EXPECT_EQ(error_of("seed: 1\nskech: {}\n"),
-              "x.yaml:2: unknown key 'skech' (known top-level keys: name, run_dir, seed, device, log_every, baseline, "
+              "x.yaml:2: unknown key 'skech' (known top-level keys: name, run_dir, seed, device, log_every, baseline, classify, "
               "data, generate, mdn, reader, sketch, vae_new, vae_old)");
 }
 

@@ -98,5 +98,13 @@ TEST(Options, MappedFieldsFollowTheConfig) {
     EXPECT_FLOAT_EQ(reader_augment_options(c.reader).blur_max, 0.5f);
 }
 
+TEST(Options, ClassifyDefaultsEqualTheConfigDefaults) {
+    const ClassifyConfig c;
+    EXPECT_EQ(classify_cnn_options(c, 10, 64).hidden(), SimpleCnnOptions().hidden());
+    EXPECT_EQ(classify_resnet_options(c, 10).width(), PreActResNetOptions().width());
+    EXPECT_EQ(classify_cnn_options(c, 49, 28).num_classes(), 49);
+    EXPECT_EQ(classify_cnn_options(c, 49, 28).input_size(), 28);
+}
+
 }  // namespace
 }  // namespace k2k
