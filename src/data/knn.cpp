@@ -39,9 +39,9 @@ int64_t exact_distance(const uint8_t* a, const uint8_t* b, int64_t d) {
     return sum;
 }
 
-}  // namespace
-
-std::vector<int64_t> nearest_neighbours(const LabelledImages& reference, const LabelledImages& queries, const KnnOptions& options) {
+// nearest_neighbours with each neighbour's exact squared distance: (Q, k) pairs (distance, index).
+std::vector<std::pair<int64_t, int64_t>> neighbours_and_distances(const LabelledImages& reference, const LabelledImages& queries,
+                                                                  const KnnOptions& options) {
     if (reference.height != queries.height || reference.width != queries.width)
         throw Error("k-NN: reference images are " + std::to_string(reference.height) + "x" + std::to_string(reference.width) +
                     ", queries " + std::to_string(queries.height) + "x" + std::to_string(queries.width));
@@ -53,7 +53,7 @@ std::vector<int64_t> nearest_neighbours(const LabelledImages& reference, const L
     const int64_t keep = std::min<int64_t>(r, k + kExtraCandidates);
     const Matrix ref = to_float(reference, 0, r);                   // (R,D)
     const Eigen::VectorXf ref_norm = ref.rowwise().squaredNorm();   // (R,)
-    std::vector<int64_t> out(size_t(q * k));
+    std::vector<std::pair<int64_t, int64_t>> out(size_t(q * k));
     std::vector<std::pair<float, int64_t>> row(static_cast<size_t>(r));
     std::vector<std::pair<int64_t, int64_t>> exact(static_cast<size_t>(keep));
     const int64_t block = std::max<int64_t>(1, options.query_block);
@@ -71,34 +71,36 @@ std::vector<int64_t> nearest_neighbours(const LabelledImages& reference, const L
                 exact[size_t(c)] = {exact_distance(queries.image(i), reference.image(j), d), j};
             }
             std::sort(exact.begin(), exact.end());
-            for (int64_t c = 0; c < k; ++c) out[size_t(i * k + c)] = exact[size_t(c)].second;
+            for (int64_t c = 0; c < k; ++c) out[size_t(i * k + c)] = exact[size_t(c)];
         }
     }
     return out;
 }
 
+}  // namespace
+
+std::vector<int64_t> nearest_neighbours(const LabelledImages& reference, const LabelledImages& queries, const KnnOptions& options) {
+    std::vector<int64_t> out;
+    for (const auto& [distance, index] : neighbours_and_distances(reference, queries, options)) out.push_back(index);
+    return out;
+}
+
 std::vector<int32_t> knn_classify(const LabelledImages& reference, const LabelledImages& queries, const KnnOptions& options) {
-    const std::vector<int64_t> neighbours = nearest_neighbours(reference, queries, options);
-    const int64_t k = options.k, d = reference.height * reference.width;
+    const std::vector<std::pair<int64_t, int64_t>> neighbours = neighbours_and_distances(reference, queries, options);
+    const int64_t k = options.k;
     std::vector<int32_t> predicted(size_t(queries.size()));
     for (int64_t i = 0; i < queries.size(); ++i) {
+        const std::pair<int64_t, int64_t>* nn = neighbours.data() + i * k;  // nearest first
         std::map<int32_t, double> votes;
         std::map<int32_t, int64_t> first;  // rank of the class's nearest neighbour
-        bool exact_match = false;
-        std::vector<double> weight(size_t(k), 1.0);
-        if (options.distance_weights) {
-            for (int64_t c = 0; c < k; ++c) {
-                const double dist = std::sqrt(double(exact_distance(queries.image(i), reference.image(neighbours[size_t(i * k + c)]), d)));
-                if (dist == 0) exact_match = true;
-                weight[size_t(c)] = dist == 0 ? 1.0 : 1.0 / dist;
-            }
-            if (exact_match)  // sklearn: the zero-distance neighbours share the vote, the others get none
-                for (int64_t c = 0; c < k; ++c)
-                    weight[size_t(c)] = exact_distance(queries.image(i), reference.image(neighbours[size_t(i * k + c)]), d) == 0;
-        }
+        // sklearn: with an exact match the zero-distance neighbours share the vote, the others get none.
+        const bool exact_match = options.distance_weights && nn[0].first == 0;
         for (int64_t c = 0; c < k; ++c) {
-            const int32_t y = reference.labels[size_t(neighbours[size_t(i * k + c)])];
-            votes[y] += weight[size_t(c)];
+            double weight = 1.0;
+            if (exact_match) weight = nn[c].first == 0;
+            else if (options.distance_weights) weight = 1.0 / std::sqrt(double(nn[c].first));
+            const int32_t y = reference.labels[size_t(nn[c].second)];
+            votes[y] += weight;
             first.emplace(y, c);
         }
         int32_t best = -1;

@@ -22,9 +22,10 @@ namespace k2k {
 
 namespace {
 
-// Learning rate at (fractional) epoch e of the schedule.
-double scheduled_lr(const ClassifyConfig& c, double epoch) {
-    if (c.lr_schedule == "cosine") return 0.5 * c.lr * (1.0 + std::cos(M_PI * std::min(1.0, epoch / double(c.epochs))));
+// Learning rate at `step` of the schedule (epochs of steps_per_epoch steps).
+double scheduled_lr(const ClassifyConfig& c, int64_t step, int64_t steps_per_epoch) {
+    if (c.lr_schedule == "cosine") return cosine_lr(step, c.epochs * steps_per_epoch, c.lr);
+    const double epoch = double(step) / double(steps_per_epoch);
     if (c.lr_schedule == "step") {
         double lr = c.lr;
         for (int64_t m : c.milestones)
@@ -99,7 +100,7 @@ void train_classifier(const Config& cfg, torch::Device device, bool resume) {
     StageHooks hooks;
     hooks.train_step = [&](int64_t step) {
         net.module().train();
-        const double lr = scheduled_lr(c, double(step) / double(steps_per_epoch));
+        const double lr = scheduled_lr(c, step, steps_per_epoch);
         for (auto& group : opt->param_groups()) {
             if (c.optimizer == "sgd")
                 static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
