@@ -10,12 +10,16 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   build-essential cmake pkg-config git
   libtorch-dev libtinyxml2-dev libcairo2-dev libyaml-cpp-dev
-  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev libjpeg62-turbo-dev
   libopenblas0-openmp libzip-dev libeigen3-dev
+  libcpp-httplib-dev
   # clang with its ASan/UBSan and libFuzzer runtimes, for tests/run_sanitized.sh
   clang-14 libclang-rt-14-dev
   python3 python3-torch python3-numpy
 )
+# The browser test of k2k serve (tests/web): Debian's chromium, npm (unless node already brings
+# one, as NodeSource's nodejs does, which conflicts with Debian's npm), a Japanese font for screenshots.
+PACKAGES+=(chromium fonts-ipafont-gothic); command -v npm >/dev/null || PACKAGES+=(npm)
 # Optional: the notebook and its headless test.
 if [ "${K2K_WITH_NOTEBOOK:-0}" = 1 ]; then
   PACKAGES+=(python3-matplotlib python3-pandas jupyter-nbconvert python3-ipykernel python3-nbformat)

@@ -43,7 +43,7 @@ void setup_generate(CLI::App& app) {
         "  k2k generate --run runs/quick --kanji U+5B57 --out out/      (modern raster -> strokes)");
     cmd->add_option("--run", a->run, "run folder written by k2k pipeline (config.yaml + <stage>/best.pt)")->required();
     cmd->add_option("--input", a->input,
-                    "a 64x64 grey PNG (white ink on black, as Kuzushiji-Kanji) or a folder of them (every *.png)");
+                    "a 64x64 grey PNG or JPEG (white ink on black, as Kuzushiji-Kanji; any crop with --prepare) or a folder of them");
     cmd->add_option("--kanji", a->kanji, "instead of --input: a modern character (U+XXXX or itself) from the run's cache");
     cmd->add_option("--out", a->options.out_dir, "output folder (OUT/<stem>/..., OUT/index.csv)")->required();
     cmd->add_option("--samples", a->options.samples, "MDN draws and stroke samples per input (default: the run config's)")
@@ -63,6 +63,12 @@ void setup_generate(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     cmd->add_flag("--resize", a->options.resize, "resize images that are not 64x64 instead of refusing them");
+    cmd->add_flag("--prepare", a->options.prepare,
+                  "photographed or scanned crops (PNG or JPEG, any size, dark ink on paper): invert light backgrounds, "
+                  "crop to the ink, pad to a square, resize to 64x64, stretch the contrast");
+    cmd->add_option("--invert", a->options.invert, "with --prepare: auto (invert when the background is light), yes or no")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "yes", "no"}));
     cmd->callback([a]() { run_generate(*a); });
 }
 

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     k2k::cli::setup_eval(app);
     k2k::cli::setup_generate(app);
     k2k::cli::setup_classify(app);
+    k2k::cli::setup_serve(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

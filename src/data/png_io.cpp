@@ -19,19 +19,6 @@ std::string size_text(int width, int height) {
     return (width > 0 ? std::to_string(width) : std::string("*")) + "x" + (height > 0 ? std::to_string(height) : std::string("*"));
 }
 
-// Refuses, from the header alone, a size that `o` does not accept. Without this the caller
-// allocated width*height bytes first: 10 GB for a 500-byte file claiming 100000x100000.
-void check_header_size(const png_image& img, const std::string& name, const PngReadOptions& o) {
-    const uint64_t w = img.width, h = img.height;
-    if ((o.expected_width > 0 && w != uint64_t(o.expected_width)) || (o.expected_height > 0 && h != uint64_t(o.expected_height)))
-        throw Error(name + ": expected a " + size_text(o.expected_width, o.expected_height) + " image, found " +
-                    std::to_string(w) + "x" + std::to_string(h));
-    if (w * h > o.max_pixels)
-        throw Error(name + ": PNG header claims " + std::to_string(w) + "x" + std::to_string(h) +
-                    " pixels, more than the limit of " + std::to_string(o.max_pixels) +
-                    (o.max_pixels == kPngMaxPixels ? " (4096x4096)" : "") + "; refused before decoding");
-}
-
 // Refuses a chunk other than IDAT whose length runs past the end of the data. libpng 1.6.39
 // allocates an ancillary chunk's declared length before reading it: a 43-byte file whose eXIf chunk
 // claims 1946157118 bytes made it ask for 1.9 GB (fuzz_png found it). IDAT lengths are left to
@@ -61,6 +48,18 @@ void check_chunk_lengths(const uint8_t* data, size_t size, const std::string& na
 
 }  // namespace
 
+// Without this check the caller allocated width*height bytes first: 10 GB for a 500-byte file
+// claiming 100000x100000.
+void check_header_size(uint64_t w, uint64_t h, const char* format, const std::string& name, const PngReadOptions& o) {
+    if ((o.expected_width > 0 && w != uint64_t(o.expected_width)) || (o.expected_height > 0 && h != uint64_t(o.expected_height)))
+        throw Error(name + ": expected a " + size_text(o.expected_width, o.expected_height) + " image, found " +
+                    std::to_string(w) + "x" + std::to_string(h));
+    if (w * h > o.max_pixels)
+        throw Error(name + ": " + format + " header claims " + std::to_string(w) + "x" + std::to_string(h) +
+                    " pixels, more than the limit of " + std::to_string(o.max_pixels) +
+                    (o.max_pixels == kPngMaxPixels ? " (4096x4096)" : "") + "; refused before decoding");
+}
+
 Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name, const PngReadOptions& options) {
     png_image img;
     std::memset(&img, 0, sizeof(img));
@@ -71,7 +70,7 @@ Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name,
     if (!png_image_begin_read_from_memory(&img, data, size))
         throw Error(name + ": malformed PNG (" + img.message + ")");
     try {
-        check_header_size(img, name, options);
+        check_header_size(img.width, img.height, "PNG", name, options);
     } catch (...) {
         png_image_free(&img);
         throw;
@@ -93,8 +92,9 @@ Image read_png_gray(const std::string& path, const PngReadOptions& options) {
 
 namespace {
 
-void write_png_any(const std::string& path, int width, int height, uint32_t format, const uint8_t* pixels) {
-    if (width <= 0 || height <= 0) throw Error(path + ": cannot write an empty image");
+// PNG bytes of width x height pixels in libpng's simplified-API `format`; `name` is for errors.
+std::string encode_png_any(const std::string& name, int width, int height, uint32_t format, const uint8_t* pixels) {
+    if (width <= 0 || height <= 0) throw Error(name + ": cannot write an empty image");
     png_image img;
     std::memset(&img, 0, sizeof(img));
     img.version = PNG_IMAGE_VERSION;
@@ -103,12 +103,16 @@ void write_png_any(const std::string& path, int width, int height, uint32_t form
     img.format = format;
     png_alloc_size_t size = 0;
     if (!png_image_write_to_memory(&img, nullptr, &size, 0, pixels, 0, nullptr))
-        throw Error(path + ": PNG encoding failed (" + img.message + ")");
+        throw Error(name + ": PNG encoding failed (" + img.message + ")");
     std::string bytes(size, '\0');
     if (!png_image_write_to_memory(&img, bytes.data(), &size, 0, pixels, 0, nullptr))
-        throw Error(path + ": PNG encoding failed (" + img.message + ")");
+        throw Error(name + ": PNG encoding failed (" + img.message + ")");
     bytes.resize(size);
-    write_file_atomic(path, bytes);
+    return bytes;
+}
+
+void write_png_any(const std::string& path, int width, int height, uint32_t format, const uint8_t* pixels) {
+    write_file_atomic(path, encode_png_any(path, width, height, format, pixels));
 }
 
 }  // namespace
@@ -122,6 +126,17 @@ void write_png_gray(const std::string& path, const Image& image) {
 void write_png_rgb(const std::string& path, int width, int height, const std::vector<uint8_t>& rgb) {
     if (rgb.size() != size_t(width) * size_t(height) * 3) throw Error(path + ": RGB buffer does not match its size");
     write_png_any(path, width, height, PNG_FORMAT_RGB, rgb.data());
+}
+
+std::string encode_png_gray(const Image& image) {
+    if (image.pixels.size() != size_t(image.width) * size_t(image.height))
+        throw Error("encode_png_gray: image buffer does not match its size");
+    return encode_png_any("encode_png_gray", image.width, image.height, PNG_FORMAT_GRAY, image.pixels.data());
+}
+
+std::string encode_png_rgba(int width, int height, const std::vector<uint8_t>& rgba) {
+    if (rgba.size() != size_t(width) * size_t(height) * 4) throw Error("encode_png_rgba: RGBA buffer does not match its size");
+    return encode_png_any("encode_png_rgba", width, height, PNG_FORMAT_RGBA, rgba.data());
 }
 
 }  // namespace k2k

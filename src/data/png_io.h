@@ -21,6 +21,12 @@ struct PngReadOptions {
     uint64_t max_pixels = kPngMaxPixels;  // refuse width * height above this
 };
 
+// Refuses, from a header's size alone, an image `options` does not accept: throws k2k::Error
+// "<name>: expected a 64x64 image, found 32x48" or "<name>: <format> header claims WxH pixels, more
+// than the limit of ...; refused before decoding". `format` is "PNG" or "JPEG" (shared by both readers).
+void check_header_size(uint64_t width, uint64_t height, const char* format, const std::string& name,
+                       const PngReadOptions& options);
+
 // Reads any PNG and converts it to 8-bit grey (palette/16-bit/alpha/RGB are converted;
 // alpha is dropped). Throws k2k::Error("<path>: <cause>") for a missing or malformed file, and
 // for one whose header gives a size `options` refuses ("expected a 64x64 image, found 32x48",
@@ -35,5 +41,10 @@ Image decode_png_gray(const uint8_t* data, size_t size, const std::string& name,
 void write_png_gray(const std::string& path, const Image& image);
 // Writes an 8-bit RGB PNG atomically; `rgb` is row-major width*height*3 bytes.
 void write_png_rgb(const std::string& path, int width, int height, const std::vector<uint8_t>& rgb);
+
+// The PNG file's bytes in memory (for data: URLs): 8-bit grey, and 8-bit RGBA (row-major
+// width*height*4 bytes, alpha not premultiplied). Throw k2k::Error for a buffer of the wrong size.
+std::string encode_png_gray(const Image& image);
+std::string encode_png_rgba(int width, int height, const std::vector<uint8_t>& rgba);
 
 }  // namespace k2k

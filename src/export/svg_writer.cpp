@@ -1,5 +1,5 @@
-// SVG export in KanjiVG's layout and the stroke-3 CSV reader. Plain string building: the output
-// is small (a character is a few kB) and its layout must match KanjiVG's line for line.
+// SVG export in KanjiVG's layout, the CSS-animated variant, and the stroke-3 CSV reader. Plain string
+// building: the output is small (a character is a few kB) and its layout must match KanjiVG's line for line.
 #include "export/svg_writer.h"
 
 #include <algorithm>
@@ -263,6 +263,165 @@ std::string strokes_to_svg(const Strokes& strokes, const SvgExportOptions& opt) 
     }
     svg += "</svg>\n";
     return svg;
+}
+
+namespace {
+
+// Times and keyframe percentages: 3 decimals (1 ms), trailing zeros dropped.
+std::string num3(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    std::string s = buf;
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    if (s == "-0") s = "0";
+    return s;
+}
+
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// Both go into CSS and XML unescaped, so only these shapes are accepted.
+bool valid_colour(const std::string& c) {
+    if (!c.empty() && c[0] == '#') {
+        if (c.size() != 4 && c.size() != 7) return false;
+        for (size_t i = 1; i < c.size(); i++)
+            if (!is_hex_digit(c[i])) return false;
+        return true;
+    }
+    for (char ch : c)
+        if (!is_letter(ch)) return false;
+    return !c.empty();
+}
+
+bool valid_prefix(const std::string& p) {
+    if (p.empty() || !is_letter(p[0])) return false;
+    for (char c : p)
+        if (!is_letter(c) && !(c >= '0' && c <= '9') && c != '-' && c != '_') return false;
+    return true;
+}
+
+void check_animated_options(const Strokes& strokes, const AnimatedSvgOptions& o) {
+    for (size_t s = 0; s < strokes.size(); s++)
+        for (size_t i = 0; i < strokes[s].size(); i++)
+            if (!std::isfinite(strokes[s][i].x) || !std::isfinite(strokes[s][i].y))
+                throw Error("animated svg: stroke " + std::to_string(s + 1) + " point " + std::to_string(i + 1) +
+                            " is not finite");
+    if (!(o.stroke_width > 0.0f) || !std::isfinite(o.stroke_width))
+        throw Error("animated svg: stroke_width must be a positive number, got " + num(o.stroke_width));
+    if (!(o.stroke_seconds > 0.0) || !std::isfinite(o.stroke_seconds))
+        throw Error("animated svg: stroke_seconds must be a positive number, got " + num3(o.stroke_seconds));
+    if (!(o.loop_pause_seconds >= 0.0) || !std::isfinite(o.loop_pause_seconds))
+        throw Error("animated svg: loop_pause_seconds must be 0 or more, got " + num3(o.loop_pause_seconds));
+    if (o.size_px <= 0) throw Error("animated svg: size_px must be positive, got " + std::to_string(o.size_px));
+    if (!valid_colour(o.colour))
+        throw Error("animated svg: colour '" + o.colour + "' must be #rgb, #rrggbb or a colour name (letters only)");
+    if (!valid_prefix(o.id_prefix))
+        throw Error("animated svg: id_prefix '" + o.id_prefix +
+                    "' must be a letter followed by letters, digits, '-' or '_'");
+}
+
+// When one stroke is drawn, and the dash pattern that hides it until then.
+struct StrokeTiming {
+    double delay = 0;     // seconds from the start of the drawing
+    double duration = 0;  // seconds to draw it
+    double dash = 0;      // its length, rounded up to 0.01
+    double hidden = 0;    // dash offset that hides it (see strokes_to_svg's animation)
+};
+
+std::vector<StrokeTiming> stroke_timings(const std::vector<const Polyline*>& lines, const AnimatedSvgOptions& o) {
+    std::vector<StrokeTiming> t(lines.size());
+    double total_length = 0;
+    std::vector<double> paced(lines.size());  // a dot still takes a moment to draw
+    for (size_t k = 0; k < lines.size(); k++) {
+        paced[k] = std::max(polyline_length(*lines[k]), double(o.stroke_width));
+        total_length += paced[k];
+    }
+    const double total_seconds = o.stroke_seconds * double(lines.size());
+    double at = 0;
+    for (size_t k = 0; k < lines.size(); k++) {
+        t[k].delay = at;
+        t[k].duration = total_seconds * paced[k] / total_length;
+        at += t[k].duration;
+        t[k].dash = std::ceil(polyline_length(*lines[k]) * 100.0) / 100.0;
+        t[k].hidden = t[k].dash + o.stroke_width;
+    }
+    return t;
+}
+
+// Without loop: hidden -> drawn once, then kept (fill-mode both). With loop, over the whole cycle
+// and counted from the stroke's own start (its delay): drawn in its share of the cycle, kept until
+// the cycle ends for every stroke (cycle - delay), then hidden at once (step-start) until it
+// restarts. The first stroke (delay 0) needs no step: its cycle's end is the restart itself, and a
+// second 100% keyframe would make it fade out over the whole cycle instead.
+std::string stroke_keyframes(const std::string& name, const StrokeTiming& t, double cycle, bool loop) {
+    const std::string hidden = "{stroke-dashoffset:" + num(t.hidden) + "}";
+    if (!loop) return "@keyframes " + name + "{from" + hidden + "to{stroke-dashoffset:0}}\n";
+    const std::string drawn = num3(100.0 * t.duration / cycle) + "%{stroke-dashoffset:0}";
+    const std::string vanish = num3(100.0 * (cycle - t.delay) / cycle);
+    if (vanish == "100") return "@keyframes " + name + "{0%" + hidden + drawn + "100%{stroke-dashoffset:0}}\n";
+    return "@keyframes " + name + "{0%" + hidden + drawn + vanish +
+           "%{stroke-dashoffset:0;animation-timing-function:step-start}100%" + hidden + "}\n";
+}
+
+std::string animated_css(const std::vector<StrokeTiming>& timings, const AnimatedSvgOptions& o) {
+    const std::string& p = o.id_prefix;
+    double cycle = o.loop_pause_seconds;
+    for (const StrokeTiming& t : timings) cycle += t.duration;
+    std::string css = "." + p + "-strokes{fill:none;stroke:" + o.colour + ";stroke-width:" + num(o.stroke_width) +
+                      ";stroke-linecap:round;stroke-linejoin:round}\n";
+    css += "." + p + "-strokes path{animation-timing-function:linear;animation-fill-mode:both" +
+           (o.loop ? ";animation-iteration-count:infinite" : "") + "}\n";
+    css += "." + p + "-numbers{font-family:sans-serif;font-size:8px;fill:#808080}\n";
+    for (size_t k = 0; k < timings.size(); k++) {
+        const StrokeTiming& t = timings[k];
+        const std::string n = std::to_string(k + 1);
+        css += "#" + p + "-s" + n + "{stroke-dasharray:" + num(t.dash) + " " + num(t.dash + 2.0 * o.stroke_width) +
+               ";stroke-dashoffset:" + num(t.hidden) + ";animation-name:" + p + "-draw" + n +
+               ";animation-duration:" + num3(o.loop ? cycle : t.duration) + "s;animation-delay:" + num3(t.delay) + "s}\n";
+        css += stroke_keyframes(p + "-draw" + n, t, cycle, o.loop);
+    }
+    return css;
+}
+
+std::string path_data(const Polyline& line) {
+    std::string d = "M" + num(line[0].x) + "," + num(line[0].y) + " L";
+    if (line.size() == 1) return d + num(line[0].x) + "," + num(line[0].y);  // a dot: a lone moveto draws nothing
+    for (size_t i = 1; i < line.size(); i++) d += (i > 1 ? " " : "") + num(line[i].x) + "," + num(line[i].y);
+    return d;
+}
+
+}  // namespace
+
+std::string strokes_to_animated_svg(const Strokes& strokes, const AnimatedSvgOptions& options) {
+    check_animated_options(strokes, options);
+    SvgExportOptions canvas;  // the 109 canvas and strokes_to_svg's fit
+    canvas.fit = options.fit;
+    canvas.margin = options.margin;
+    const Strokes drawn = apply_svg_fit(strokes, svg_fit_transform(strokes, canvas));
+    std::vector<const Polyline*> lines;
+    for (const Polyline& line : drawn)
+        if (!line.empty()) lines.push_back(&line);
+
+    const std::string& p = options.id_prefix;
+    const std::string px = std::to_string(options.size_px), side = num(canvas.canvas);
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + px + "\" height=\"" + px +
+                      "\" viewBox=\"0 0 " + side + " " + side + "\" class=\"" + p + "\">\n";
+    svg += "<style>\n" + animated_css(stroke_timings(lines, options), options) + "</style>\n";
+    svg += "<g class=\"" + p + "-strokes\">\n";
+    for (size_t k = 0; k < lines.size(); k++)
+        svg += "\t<path id=\"" + p + "-s" + std::to_string(k + 1) + "\" d=\"" + path_data(*lines[k]) + "\"/>\n";
+    svg += "</g>\n";
+    if (options.stroke_numbers) {
+        svg += "<g class=\"" + p + "-numbers\">\n";
+        for (size_t k = 0; k < lines.size(); k++) {
+            double x = 0, y = 0;
+            label_position(*lines[k], int(k + 1), canvas.canvas, &x, &y);
+            svg += "\t<text x=\"" + num(x) + "\" y=\"" + num(y) + "\">" + std::to_string(k + 1) + "</text>\n";
+        }
+        svg += "</g>\n";
+    }
+    return svg + "</svg>\n";
 }
 
 std::string stroke3_to_svg(const Stroke3& s3, const SvgExportOptions& opt) {

@@ -1,5 +1,5 @@
-// Stroke drawings -> SVG in KanjiVG's conventions (109x109 canvas, one <path> per stroke in
-// drawing order, kvg: ids, optional stroke numbers and SMIL animation), and the stroke-3 CSV reader.
+// Stroke drawings -> SVG in KanjiVG's conventions (109x109 canvas, one <path> per stroke in drawing
+// order, kvg: ids, stroke numbers, SMIL animation) or CSS-animated for web pages; the stroke-3 CSV reader.
 #pragma once
 
 #include <cstdint>
@@ -76,6 +76,45 @@ std::string strokes_to_svg(const Strokes& strokes, const SvgExportOptions& opt);
 std::string stroke3_to_svg(const Stroke3& s3, const SvgExportOptions& opt);
 // Writes the document atomically (temp file + rename); throws k2k::Error when it cannot.
 void write_svg(const std::string& path, const std::string& svg);
+
+struct AnimatedSvgOptions {
+    double stroke_seconds = 0.6;      // mean seconds to draw one stroke (> 0): the drawing takes n * stroke_seconds,
+                                      // shared in proportion to the strokes' lengths (constant pen speed); default 0.6
+    float stroke_width = 3.0f;        // stroke width in canvas units (the 109 canvas, > 0); default 3 as KanjiVG
+    std::string colour = "#000000";   // stroke colour: #rgb, #rrggbb or a CSS colour name (letters); default black
+    int size_px = 218;                // width and height of the <svg> in px (> 0); default 218, twice KanjiVG's
+    bool fit = true;                  // scale + centre the drawing's bbox into the 109 canvas, `margin` kept empty on
+                                      // each side (as SvgExportOptions::fit); false = KanjiVG units as they are;
+                                      // the viewBox is 0 0 109 109 either way; default true
+    float margin = 9.0f;              // canvas units kept empty on each side when fit; default 9
+    bool loop = false;                // draw again and again: the finished drawing stays loop_pause_seconds, then
+                                      // vanishes and is drawn anew; default false (drawn once, then kept)
+    double loop_pause_seconds = 1.5;  // seconds the finished drawing stays before it restarts (>= 0); default 1.5
+    bool stroke_numbers = false;      // small grey stroke-order numbers by each stroke's start; default false
+    std::string id_prefix = "k2k";    // starts every id, class and @keyframes name, so that several SVGs inlined in
+                                      // one HTML page (whose CSS is global) do not clash: a letter, then letters,
+                                      // digits, '-' or '_'; default "k2k"
+};
+
+// A self-contained SVG (no script, no external resource, no XML declaration, so it can be inlined
+// in HTML as it is) that draws the strokes one after another with CSS animations, P = id_prefix:
+//   <svg xmlns=... width="218" height="218" viewBox="0 0 109 109" class="P">
+//   <style> .P-strokes{fill:none;stroke:...;stroke-linecap:round;stroke-linejoin:round} ...
+//     #P-s1{stroke-dasharray:..;stroke-dashoffset:..;animation-name:P-draw1;animation-duration:0.4s;
+//     animation-delay:0s}  @keyframes P-draw1{...}  ... </style>
+//   <g class="P-strokes"><path id="P-s1" d="M.. L.."/> ...</g>
+//   [<g class="P-numbers"><text x=".." y="..">1</text> ...</g>]
+//   </svg>
+// Stroke i (from 1) starts at animation-delay = (time of the strokes before it), which is
+// proportional to their cumulative length; a dot counts as stroke_width long. Each path is hidden
+// by its dash pattern (as strokes_to_svg's animation) and uncovered at constant speed. With loop,
+// every stroke's animation lasts the whole cycle (drawing + pause) and repeats; its keyframes
+// hide it again (step-start) at the end of the cycle. Coordinates are written as by strokes_to_svg;
+// empty polylines are skipped; an empty drawing gives a valid SVG with an empty group. Throws
+// k2k::Error for a non-finite point, bad margin (see svg_fit_transform), stroke_width <= 0,
+// stroke_seconds <= 0, loop_pause_seconds < 0, size_px <= 0, and a colour or id_prefix other than
+// described above (they are written into CSS unescaped).
+std::string strokes_to_animated_svg(const Strokes& strokes, const AnimatedSvgOptions& options);
 
 // Reads a stroke-3 text file: one row "dx,dy,pen_lifted" per line (spaces around values allowed,
 // CRLF too), pen_lifted 0 or 1, dx and dy finite numbers. Blank lines and '#' comments (to the end

@@ -3,6 +3,7 @@
 #include "generate/generate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,12 +19,14 @@
 #include "config/config.h"
 #include "data/cache.h"
 #include "data/kanjivg.h"
+#include "data/image_decode.h"
 #include "data/png_io.h"
+#include "data/prepare_input.h"
 #include "data/raster.h"
 #include "data/strokes.h"
 #include "export/sheet.h"
 #include "export/svg_writer.h"
-#include "generate/ranking.h"
+#include "generate/predict.h"
 #include "util/progress.h"
 #include "run/batches.h"
 #include "run/loaders.h"
@@ -48,16 +51,7 @@ constexpr int kPad = 10;           // gap between tiles and around the sheet
 constexpr int kTitle = 22;         // height of the title line
 constexpr int kCaption = 18;       // height of the caption line above the tiles
 
-// The generate settings after the options have overridden the run config.
-struct Settings {
-    int64_t samples = 0;
-    double temperature = 0.0;
-    double mdn_temperature = 0.0;
-    bool mdn_mode = true;
-    int64_t max_len = 0;
-    int64_t candidates = 10;
-    double candidate_temperature = 1.0;
-};
+using Settings = PredictSettings;
 
 Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
     if (o.out_dir.empty()) throw Error("generate: no output folder given");
@@ -118,16 +112,6 @@ std::string join(const std::vector<T>& v) {
     std::ostringstream s;
     for (size_t i = 0; i < v.size(); ++i) s << (i ? ";" : "") << v[i];
     return s.str();
-}
-
-// Sampled sketches (normalised units) -> KanjiVG units: the sketch stage divided by `scale`.
-std::vector<Stroke3> unscale(std::vector<Stroke3> sketches, float scale) {
-    for (Stroke3& s3 : sketches)
-        for (auto& row : s3) {
-            row[0] *= scale;
-            row[1] *= scale;
-        }
-    return sketches;
 }
 
 // Writes strokes_<i>.svg for every sample and records their sizes in `item`.
@@ -200,51 +184,22 @@ void paste_image_tile(Sheet& sheet, const Image& image, int column, int y, const
     sheet.frame(x, y, kTile, kTile);
 }
 
-struct ImageModels {
-    ConvVae vae_old{nullptr};
-    TrainedMdn mdn;  // with the encoder of its z_old
-    ConvVae vae_new{nullptr};
-    TrainedSketch sketch;
-    CandidateSet candidates;  // every KanjiVG character with its vae_new latent
-};
-
 // One input image -> every output under out_dir/<stem>/.
 GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& image, const std::string& input,
                             const std::string& stem, const GenerateOptions& o, torch::Device device, at::Generator& gen) {
-    torch::NoGradGuard no_grad;
-    gen.set_current_seed(o.seed);
     const int64_t n = s.samples;
-    torch::Tensor x = image_to_tensor(image, device);  // (1,1,64,64)
-    torch::Tensor recon = m.vae_old->reconstruct(x);  // (1,1,64,64)
-    torch::Tensor z_old = m.mdn.z_old(x);              // (1,z_old)
-    MdnOutput mix = m.mdn.mdn->forward(z_old.expand({n, z_old.size(1)}).contiguous());
-    torch::Tensor z_new = mdn_sample(mix, s.mdn_temperature, gen, s.mdn_mode);  // (N,z_new)
-    torch::Tensor images = m.vae_new->decode(z_new);                             // (N,1,64,64)
-    torch::Tensor mean = images.mean(0);                                         // (1,64,64)
-    torch::Tensor spread = (images - mean).pow(2).mean(0).sqrt();                   // (1,64,64), population std
-    const SketchSampleOptions so = m.sketch.sample_options(s.temperature, s.max_len, images);  // each traces its pixels
-    std::vector<Stroke3> sketches = unscale(m.sketch.model->sample(z_new, so, gen), m.sketch.scale);
-    // Ranked: the sample whose rendered strokes agree best with the mean predicted pixels first.
-    std::vector<Image> renders;
-    for (const Stroke3& sketch : sketches) renders.push_back(render_strokes(stroke3_to_strokes(sketch), m.sketch.raster));
-    const std::vector<int64_t> order = agreement_order(sample_agreement(images_to_tensor(renders, device), mean.unsqueeze(0)));
-    std::vector<Stroke3> ranked;
-    for (int64_t k : order) ranked.push_back(sketches[size_t(k)]);
-    sketches = std::move(ranked);
-
+    Prediction p = predict_image(m, s, image, o.seed, device, gen);
+    const std::vector<Stroke3>& sketches = p.sketches;
     GeneratedItem item;
     item.input = input;
     item.stem = stem;
-    // The candidates need no random draw: computed after the samples, they leave them unchanged.
-    MdnOutput one{mix.logit_pi.slice(0, 0, 1), mix.mu.slice(0, 0, 1), mix.log_sigma.slice(0, 0, 1)};
-    item.candidates = top_candidates(candidate_log_likelihood(one, m.candidates.latents), m.candidates, s.candidates,
-                                     s.candidate_temperature)[0];
+    item.candidates = p.candidates;
     const fs::path dir = fs::path(o.out_dir) / stem;
-    const Image recon_img = tensor_to_image(recon[0][0], 255.0);
-    const Image modern_img = tensor_to_image(mean[0], 255.0);
-    const Image std_img = tensor_to_image(spread[0], 510.0);  // std of values in [0,1] is <= 0.5
-    item.mean_std = spread.mean().item<double>();
-    item.max_std = spread.max().item<double>();
+    const Image& recon_img = p.reconstruction;
+    const Image& modern_img = p.modern;
+    const Image& std_img = p.uncertainty;
+    item.mean_std = p.mean_std;
+    item.max_std = p.max_std;
     item.reconstruction = stem + "/reconstruction.png";
     item.modern = stem + "/modern.png";
     item.uncertainty = stem + "/uncertainty.png";
@@ -320,6 +275,32 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// One input as the models expect it: prepared (photographed crops), or checked to be a
+// Kuzushiji-Kanji-like image already, resized when allowed.
+Image read_input(const std::string& path, const GenerateOptions& o) {
+    Image im = read_image_gray(path);
+    if (o.prepare) {
+        PrepareOptions po;
+        po.invert = parse_invert_mode(o.invert, "--invert");
+        return prepare_input(im, po, path).image;
+    }
+    double mean_pixel = 0;
+    for (uint8_t p : im.pixels) mean_pixel += p;
+    mean_pixel /= double(std::max<size_t>(1, im.pixels.size()));
+    // Mostly-light images are dark ink on paper: the models would read the paper as ink.
+    if (mean_pixel > 127.5)
+        throw Error(path + ": mostly light (mean grey " + fmt("%.0f", mean_pixel) +
+                    "): Kuzushiji-Kanji images are white ink on black; pass --prepare to invert, crop and resize "
+                    "photographed or scanned crops");
+    if (im.width != kImageSize || im.height != kImageSize) {
+        if (!o.resize)
+            throw Error(path + ": image is " + std::to_string(im.width) + "x" + std::to_string(im.height) +
+                        ", expected 64x64 (pass --resize to resize it)");
+        im = resize_image(im, kImageSize, kImageSize);
+    }
+    return im;
+}
+
 }  // namespace
 
 std::vector<std::string> list_input_images(const std::string& path) {
@@ -329,9 +310,10 @@ std::vector<std::string> list_input_images(const std::string& path) {
     std::vector<std::string> files;
     for (const fs::directory_entry& e : fs::directory_iterator(path)) {
         std::string ext = e.path().extension().string();
-        if ((ext == ".png" || ext == ".PNG") && e.is_regular_file()) files.push_back(e.path().string());
+        for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+        if ((ext == ".png" || ext == ".jpg" || ext == ".jpeg") && e.is_regular_file()) files.push_back(e.path().string());
     }
-    if (files.empty()) throw Error(path + ": no .png file in this folder");
+    if (files.empty()) throw Error(path + ": no .png or .jpg file in this folder");
     std::sort(files.begin(), files.end());
     return files;
 }
@@ -348,13 +330,7 @@ GenerateSummary generate_from_images(const std::string& run_dir, const std::vect
     std::vector<std::string> stems;
     std::set<std::string> seen;
     for (const std::string& path : inputs) {
-        Image im = read_png_gray(path);
-        if (im.width != kImageSize || im.height != kImageSize) {
-            if (!options.resize)
-                throw Error(path + ": image is " + std::to_string(im.width) + "x" + std::to_string(im.height) +
-                            ", expected 64x64 (pass --resize to resize it)");
-            im = resize_image(im, kImageSize, kImageSize);
-        }
+        Image im = read_input(path, options);
         std::string stem = fs::path(path).stem().string();
         if (stem.empty()) throw Error(path + ": cannot name an output folder after this file");
         if (!seen.insert(stem).second)
@@ -364,12 +340,7 @@ GenerateSummary generate_from_images(const std::string& run_dir, const std::vect
     }
 
     const torch::Device device = resolve_device(options.device);
-    ImageModels m;
-    m.vae_old = load_trained_vae(cfg, "vae_old", device);
-    m.mdn = load_trained_mdn(cfg, device);
-    m.vae_new = load_trained_vae(cfg, "vae_new", device);
-    m.sketch = load_trained_sketch(cfg, device);
-    m.candidates = make_candidate_set(m.vae_new, load_dataset(cfg.data.cache), device);
+    ImageModels m = load_image_models(cfg, load_dataset(cfg.data.cache), device);
     const FolderLock lock(options.out_dir, "k2k generate");  // two generates into one folder would mix files
     at::Generator gen = at::detail::createCPUGenerator(options.seed);
 
@@ -379,12 +350,6 @@ GenerateSummary generate_from_images(const std::string& run_dir, const std::vect
         r.progress = std::make_unique<Progress>("generate", int64_t(inputs.size()), 0, 50);
     GenerateSummary summary = summary_of(s);
     for (size_t i = 0; i < images.size(); ++i) {
-        // Mostly-light images are probably dark ink on paper: the models expect the data's polarity.
-        double mean_pixel = 0;
-        for (uint8_t p : images[i].pixels) mean_pixel += p;
-        mean_pixel /= double(images[i].pixels.size());
-        if (mean_pixel > 127.5)
-            r.say("warning: " + inputs[i] + " is mostly light; Kuzushiji-Kanji images are white ink on black");
         GeneratedItem item = process_image(m, s, images[i], inputs[i], stems[i], options, device, gen);
         r.say(inputs[i] + " -> " + (fs::path(options.out_dir) / stems[i]).string() +
               "/ (reconstruction, modern, uncertainty, " + std::to_string(item.svgs.size()) +
@@ -440,7 +405,7 @@ GenerateSummary generate_from_kanji(const std::string& run_dir, uint32_t codepoi
                                                         logvar.expand({n, logvar.size(1)}).contiguous(), gen);  // (N,z)
     const torch::Tensor ink = image_to_tensor(raster, device).expand({n, 1, raster.height, raster.width});
     const SketchSampleOptions so = sketch.sample_options(s.temperature, s.max_len, ink);  // each traces the raster
-    std::vector<Stroke3> sketches = unscale(sketch.model->sample(z, so, gen), sketch.scale);
+    std::vector<Stroke3> sketches = unscale_sketches(sketch.model->sample(z, so, gen), sketch.scale);
 
     GeneratedItem item;
     item.input = label;

@@ -22,6 +22,9 @@ struct GenerateOptions {
     uint64_t seed = 1;             // seed of the one CPU generator behind every random draw
     std::string device = "cpu";    // cpu | cuda | auto
     bool resize = false;           // resize inputs that are not 64x64 instead of refusing them
+    bool prepare = false;          // photographed / scanned crops: invert when light, crop to the ink, pad, resize,
+                                   // stretch the contrast (data/prepare_input.h) before the models see them
+    std::string invert = "auto";   // with prepare: auto (invert light backgrounds) | yes | no
     bool verbose = true;           // print one line per input and a summary on stdout
 };
 
@@ -53,8 +56,8 @@ struct GenerateSummary {
     double seconds = 0.0;              // wall time, models loading included
 };
 
-// A file -> {file}; a folder -> its *.png / *.PNG files (not recursive), sorted by name. Throws
-// k2k::Error "<path>: no such file or folder" or "<dir>: no .png file in this folder".
+// A file -> {file}; a folder -> its .png / .jpg / .jpeg files (any case; not recursive), sorted by
+// name. Throws k2k::Error "<path>: no such file or folder" or "<dir>: no .png or .jpg file in this folder".
 std::vector<std::string> list_input_images(const std::string& path);
 
 // Paper path (2), per input image x (64x64 8-bit grey, white ink on black as Kuzushiji-Kanji):
@@ -77,9 +80,12 @@ std::vector<std::string> list_input_images(const std::string& path);
 // the uncertainty in [0, 0.5] before the x510 scaling. Fields are quoted as in RFC 4180 when needed.
 // The generator is reseeded with options.seed before each input, so an input's outputs depend
 // only on (seed, image, settings), not on the other inputs. Every file is written atomically.
-// Throws k2k::Error (one line naming the file) for a missing run folder, config or checkpoint, a
-// corrupt checkpoint, an unreadable PNG, or an image that is not 64x64 without options.resize:
-//   "<file>: image is WxH, expected 64x64 (pass --resize to resize it)".
+// Inputs are PNG or JPEG. With options.prepare each goes through prepare_input first; without it
+// an image must already look like Kuzushiji-Kanji: white ink on black (a mostly light image is
+// refused: "<file>: mostly light (mean grey 201): ... pass --prepare ...") and 64x64 (or resized
+// with options.resize). Throws k2k::Error (one line naming the file) for a missing run folder,
+// config or checkpoint, a corrupt checkpoint, an unreadable image, or an image that is not 64x64
+// without options.resize or prepare: "<file>: image is WxH, expected 64x64 (pass --resize to resize it)".
 // Every input is read and checked before the models run, so a bad file writes nothing.
 GenerateSummary generate_from_images(const std::string& run_dir, const std::vector<std::string>& inputs,
                                      const GenerateOptions& options);

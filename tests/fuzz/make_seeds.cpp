@@ -1,5 +1,7 @@
-// Writes the binary seeds of the fuzz corpora with the library's own writers:
-// fuzz_png/gray64.png (64x64 grey, the Kuzushiji-Kanji size), fuzz_png/rgb16.png (16x16 RGB) and
+// Writes the binary seeds of the fuzz corpora with the library's own writers (libjpeg for JPEG):
+// fuzz_png/gray64.png (64x64 grey, the Kuzushiji-Kanji size), fuzz_png/rgb16.png (16x16 RGB),
+// fuzz_jpeg/gray64.jpg (baseline grey), fuzz_jpeg/rgb16_progressive.jpg (progressive 4:2:0 RGB),
+// fuzz_jpeg/claims_65000x65000.jpg (an 8x8 file whose header claims 65000x65000) and
 // fuzz_cache/tiny.cache (2 modern + 2 old entries, 16x16 rasters). Run: make_seeds tests/fuzz/corpus
 #include <cstdio>
 #include <string>
@@ -8,7 +10,9 @@
 #include "data/cache.h"
 #include "data/png_io.h"
 #include "data/raster.h"
+#include "jpeg_encode.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace {
 
@@ -21,6 +25,11 @@ void write_seeds(const std::string& corpus) {
     std::vector<uint8_t> rgb(16 * 16 * 3);
     for (size_t i = 0; i < rgb.size(); i++) rgb[i] = uint8_t(i * 7);
     k2k::write_png_rgb(corpus + "/fuzz_png/rgb16.png", 16, 16, rgb);
+
+    k2k::write_file_atomic(corpus + "/fuzz_jpeg/gray64.jpg", k2k::test::encode_jpeg(64, 64, 1, gray.pixels, 75));
+    k2k::write_file_atomic(corpus + "/fuzz_jpeg/rgb16_progressive.jpg", k2k::test::encode_jpeg(16, 16, 3, rgb, 75, true));
+    const std::string small = k2k::test::encode_jpeg(8, 8, 1, std::vector<uint8_t>(64, 100), 90);
+    k2k::write_file_atomic(corpus + "/fuzz_jpeg/claims_65000x65000.jpg", k2k::test::jpeg_claiming(small, 65000, 65000));
 
     k2k::Dataset ds;
     ds.meta.raster.size = 16;

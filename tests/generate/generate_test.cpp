@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "data/kanjivg.h"
+#include "data/image_decode.h"
 #include "data/png_io.h"
 #include "test_support.h"
 #include "torch_test_support.h"
@@ -129,7 +130,11 @@ TEST_F(GenerateTest, ListInputImagesSortsPngsAndRejectsEmptyOrMissingPaths) {
 
     std::string empty = test::make_temp_dir("generate_empty");
     write_file_atomic(empty + "/notes.txt", "not an image\n");
-    EXPECT_EQ(test::error_of([&] { list_input_images(empty); }), empty + ": no .png file in this folder");
+    EXPECT_EQ(test::error_of([&] { list_input_images(empty); }), empty + ": no .png or .jpg file in this folder");
+    // JPEGs count too, whatever the case of the extension.
+    write_file_atomic(empty + "/b.JPG", "x");
+    write_file_atomic(empty + "/a.jpeg", "x");
+    EXPECT_EQ(list_input_images(empty), (std::vector<std::string>{empty + "/a.jpeg", empty + "/b.JPG"}));
     EXPECT_EQ(test::error_of([&] { list_input_images(empty + "/nope"); }), empty + "/nope: no such file or folder");
 }
 
@@ -307,13 +312,43 @@ TEST_F(GenerateTest, WrongSizeIsRefusedBeforeAnythingIsWrittenUnlessResized) {
     EXPECT_EQ(read_lines(tmp + "/out/index.csv").size(), 2u);
 }
 
+TEST_F(GenerateTest, LightCropsAreRefusedUnlessPreparedAndPreparedOnesMatchTheKuzushijiImage) {
+    const std::string tmp = test::make_temp_dir("generate_prepare");
+    // The first input as a transcriber's crop: dark ink on light paper, off-centre, 150x120.
+    const Image kuzushiji = read_png_gray(inputs()[0]);
+    Image paper(150, 120, 225);
+    for (int y = 0; y < kuzushiji.height; ++y)
+        for (int x = 0; x < kuzushiji.width; ++x) paper.at(x + 60, y + 30) = uint8_t(225 - kuzushiji.at(x, y) * 200 / 255);
+    const std::string path = tmp + "/crop.png";
+    write_png_gray(path, paper);
+
+    GenerateOptions o = quiet(tmp + "/out");
+    o.resize = true;
+    const std::string e = test::error_of([&] { generate_from_images(run_dir_, {path}, o); });
+    EXPECT_EQ(e.rfind(path + ": mostly light (mean grey ", 0), 0u) << e;
+    EXPECT_NE(e.find("pass --prepare"), std::string::npos) << e;
+    EXPECT_FALSE(fs::exists(tmp + "/out"));
+
+    o.prepare = true;
+    ASSERT_EQ(generate_from_images(run_dir_, {path}, o).items.size(), 1u);
+    GenerateOptions plain = quiet(tmp + "/plain");
+    generate_from_images(run_dir_, {inputs()[0]}, plain);
+    // The prepared crop reads like the original image: the same candidates, in the same order.
+    nlohmann::json a = nlohmann::json::parse(read_file_text(tmp + "/out/index.json"));
+    nlohmann::json b = nlohmann::json::parse(read_file_text(tmp + "/plain/index.json"));
+    EXPECT_EQ(a["items"][0]["candidates"][0]["codepoint"], b["items"][0]["candidates"][0]["codepoint"]);
+
+    o.invert = "maybe";
+    EXPECT_NE(test::error_of([&] { generate_from_images(run_dir_, {path}, o); }), "(no error)");
+}
+
 TEST_F(GenerateTest, NonPngInputGivesTheReadersError) {
     const std::string tmp = test::make_temp_dir("generate_bad_png");
     const std::string path = tmp + "/bad.png";
     write_file_atomic(path, "this is not a PNG");
     std::string expected;
     try {
-        read_png_gray(path);
+        read_image_gray(path);
     } catch (const Error& e) {
         expected = e.what();
     }
