@@ -398,28 +398,10 @@
     return 1;
   }
 
-  // The box drawn on the upright image, in the stored pixel frame k2k serve reads (its decoder
-  // does not apply EXIF orientation). Corners are mapped as continuous coordinates.
+  // The box drawn on the upright image. k2k serve applies the JPEG's EXIF orientation itself
+  // (data/image_decode.h), so both sides see the same upright pixels: the box goes as drawn.
   function serverBox(b) {
-    const o = state.orientation;
-    if (o === 1) return b;
-    const turned = o >= 5;
-    const w = turned ? state.height : state.width;   // stored width
-    const h = turned ? state.width : state.height;   // stored height
-    const map = (X, Y) => {
-      switch (o) {
-        case 2: return [w - X, Y];
-        case 3: return [w - X, h - Y];
-        case 4: return [X, h - Y];
-        case 5: return [Y, X];
-        case 6: return [Y, h - X];
-        case 7: return [w - Y, h - X];
-        default: return [w - Y, X];  // 8
-      }
-    };
-    const p = map(b[0], b[1]), q = map(b[0] + b[2], b[1] + b[3]);
-    const x = Math.min(p[0], q[0]), y = Math.min(p[1], q[1]);
-    return [x, y, Math.max(p[0], q[0]) - x, Math.max(p[1], q[1]) - y];
+    return b;
   }
 
   // ---------- the request ----------

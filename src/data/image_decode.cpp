@@ -107,6 +107,42 @@ bool read_jpeg_pixels(JpegDecoder& d, Image& out) {
     return true;
 }
 
+// Big- or little-endian integers of the TIFF block inside an Exif segment, bounds-checked.
+struct TiffReader {
+    const uint8_t* p;
+    size_t n;
+    bool little;
+    bool u16(size_t at, uint32_t& v) const {
+        if (at + 2 > n) return false;
+        v = little ? uint32_t(p[at]) | uint32_t(p[at + 1]) << 8 : uint32_t(p[at]) << 8 | uint32_t(p[at + 1]);
+        return true;
+    }
+    bool u32(size_t at, uint32_t& v) const {
+        uint32_t a = 0, b = 0;
+        if (!u16(at, a) || !u16(at + 2, b)) return false;
+        v = little ? a | b << 16 : a << 16 | b;
+        return true;
+    }
+};
+
+// The Orientation tag (0x0112) of IFD0 in one APP1 "Exif\0\0" payload; 1 when absent or malformed.
+int exif_payload_orientation(const uint8_t* p, size_t n) {
+    if (n < 14 || std::memcmp(p, "Exif\0\0", 6) != 0) return 1;
+    const TiffReader t{p + 6, n - 6, p[6] == 'I' && p[7] == 'I'};
+    if (!t.little && !(p[6] == 'M' && p[7] == 'M')) return 1;
+    uint32_t ifd = 0, count = 0;
+    if (!t.u32(4, ifd) || !t.u16(ifd, count)) return 1;
+    for (uint32_t k = 0; k < count && k < 1000; k++) {
+        const size_t entry = size_t(ifd) + 2 + 12 * size_t(k);
+        uint32_t tag = 0, value = 0;
+        if (!t.u16(entry, tag)) return 1;
+        if (tag != 0x0112) continue;
+        if (!t.u16(entry + 8, value) || value < 1 || value > 8) return 1;
+        return int(value);
+    }
+    return 1;
+}
+
 bool starts_with(const uint8_t* data, size_t size, const char* magic, size_t n) {
     return size >= n && std::memcmp(data, magic, n) == 0;
 }
@@ -124,16 +160,58 @@ std::string first_bytes_hex(const uint8_t* data, size_t size) {
 
 }  // namespace
 
+int jpeg_exif_orientation(const uint8_t* data, size_t size) {
+    if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return 1;
+    size_t i = 2;
+    while (i + 4 <= size && data[i] == 0xFF) {
+        const uint8_t marker = data[i + 1];
+        const size_t length = size_t(data[i + 2]) << 8 | data[i + 3];
+        if (marker == 0xDA || length < 2 || i + 2 + length > size) break;  // start of scan: no metadata after it
+        if (marker == 0xE1) {
+            const int o = exif_payload_orientation(data + i + 4, length - 2);
+            if (o != 1) return o;
+        }
+        i += 2 + length;
+    }
+    return 1;
+}
+
+Image apply_exif_orientation(const Image& stored, int orientation) {
+    if (orientation < 2 || orientation > 8) return stored;
+    const int w = stored.width, h = stored.height;
+    const bool turned = orientation >= 5;
+    Image out(turned ? h : w, turned ? w : h);
+    for (int y = 0; y < out.height; y++)
+        for (int x = 0; x < out.width; x++) {
+            int sx = x, sy = y;  // the stored pixel shown at (x, y)
+            switch (orientation) {
+                case 2: sx = w - 1 - x; break;
+                case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+                case 4: sy = h - 1 - y; break;
+                case 5: sx = y; sy = x; break;
+                case 6: sx = y; sy = h - 1 - x; break;
+                case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+                default: sx = w - 1 - y; sy = x; break;  // 8
+            }
+            out.at(x, y) = stored.at(sx, sy);
+        }
+    return out;
+}
+
 Image decode_jpeg_gray(const uint8_t* data, size_t size, const std::string& name, const PngReadOptions& options) {
     JpegDecoder d;
     if (!read_jpeg_header(d, data, size)) throw Error(name + ": malformed JPEG (" + d.errors.message + ")");
     // libjpeg converts neither to grey, and Adobe's inverted CMYK would need its marker read first.
     if (d.cinfo.jpeg_color_space == JCS_CMYK || d.cinfo.jpeg_color_space == JCS_YCCK)
         throw Error(name + ": CMYK JPEG is not supported (save it as RGB or greyscale)");
-    check_header_size(d.cinfo.image_width, d.cinfo.image_height, "JPEG", name, options);
+    // Sizes as shown: a phone photo is often stored sideways with an Orientation tag.
+    const int orientation = jpeg_exif_orientation(data, size);
+    const bool turned = orientation >= 5;
+    check_header_size(turned ? d.cinfo.image_height : d.cinfo.image_width,
+                      turned ? d.cinfo.image_width : d.cinfo.image_height, "JPEG", name, options);
     Image out(int(d.cinfo.image_width), int(d.cinfo.image_height));
     if (!read_jpeg_pixels(d, out)) throw Error(name + ": malformed JPEG (" + d.errors.message + ")");
-    return out;
+    return apply_exif_orientation(out, orientation);
 }
 
 const char* image_format(const uint8_t* data, size_t size) {

@@ -23,7 +23,15 @@ constexpr uint64_t kMaxImageFileBytes = uint64_t(64) << 20;
 // nothing. CMYK JPEGs are refused ("<name>: CMYK JPEG is not supported ..."). libjpeg's working
 // memory is capped at 256 MB, and a progressive file at 500 scans ("<name>: malformed JPEG (more
 // than 500 progressive scans)"): each scan is a pass over the whole image, however few bytes it has.
+// The image comes out upright: the EXIF Orientation tag (phone photos are often stored sideways)
+// is applied, and the size check applies to the upright size.
 Image decode_jpeg_gray(const uint8_t* data, size_t size, const std::string& name, const PngReadOptions& options = {});
+
+// The EXIF Orientation (1..8, as TIFF 6.0 / Exif 2.3 define it) in the APP1 segments before the
+// first scan; 1 (stored upright) when there is none or it is malformed. Bounds-checked throughout.
+int jpeg_exif_orientation(const uint8_t* data, size_t size);
+// The stored image turned and/or flipped upright for `orientation` (2..8; any other value: as is).
+Image apply_exif_orientation(const Image& stored, int orientation);
 
 // PNG (\x89PNG) -> decode_png_gray, JPEG (FF D8 FF) -> decode_jpeg_gray. Throws k2k::Error
 // "<name>: empty file", or "<name>: not a PNG or JPEG image (starts with 47 49 46 38 39 61 01 00)"

@@ -189,3 +189,97 @@ TEST(ImageDecode, MissingAndOversizedFiles) {
 
 }  // namespace
 }  // namespace k2k
+
+namespace k2k {
+namespace {
+
+// An APP1 Exif segment holding IFD0 with one entry, Orientation = `o` (big- or little-endian TIFF).
+std::string exif_segment(int o, bool little) {
+    auto u16 = [little](uint32_t v) {
+        return little ? std::string{char(v & 0xFF), char(v >> 8)} : std::string{char(v >> 8), char(v & 0xFF)};
+    };
+    auto u32 = [&](uint32_t v) { return little ? u16(v & 0xFFFF) + u16(v >> 16) : u16(v >> 16) + u16(v & 0xFFFF); };
+    std::string tiff = std::string(little ? "II" : "MM") + u16(42) + u32(8);
+    tiff += u16(1) + u16(0x0112) + u16(3) + u32(1) + u16(uint32_t(o)) + u16(0) + u32(0);
+    const std::string payload = std::string("Exif\0\0", 6) + tiff;
+    const size_t length = payload.size() + 2;
+    return std::string{char(0xFF), char(0xE1), char(length >> 8), char(length & 0xFF)} + payload;
+}
+
+// The pixel of the upright image at (x, y) by Exif's definition of each orientation: where the
+// stored image's first row and first column end up.
+uint8_t upright_pixel(const Image& s, int o, int x, int y) {
+    const int w = s.width, h = s.height;
+    switch (o) {
+        case 1: return s.at(x, y);
+        case 2: return s.at(w - 1 - x, y);          // mirrored
+        case 3: return s.at(w - 1 - x, h - 1 - y);  // turned 180
+        case 4: return s.at(x, h - 1 - y);          // flipped
+        case 5: return s.at(y, x);                  // transposed
+        case 6: return s.at(y, h - 1 - x);          // to be turned 90 clockwise
+        case 7: return s.at(w - 1 - y, h - 1 - x);  // transversed
+        default: return s.at(w - 1 - y, x);         // 8: to be turned 90 anticlockwise
+    }
+}
+
+TEST(ImageDecode, ExifOrientationIsAppliedForEachOfTheEightValues) {
+    Image stored(3, 2);
+    for (size_t i = 0; i < stored.pixels.size(); i++) stored.pixels[i] = uint8_t(10 * (i + 1));
+    for (int o = 1; o <= 8; o++) {
+        const Image up = apply_exif_orientation(stored, o);
+        ASSERT_EQ(up.width, o >= 5 ? 2 : 3) << o;
+        ASSERT_EQ(up.height, o >= 5 ? 3 : 2) << o;
+        for (int y = 0; y < up.height; y++)
+            for (int x = 0; x < up.width; x++) EXPECT_EQ(up.at(x, y), upright_pixel(stored, o, x, y)) << o;
+    }
+    // Orientation 6 (the usual phone photo held upright): the stored left column becomes the top row.
+    const Image six = apply_exif_orientation(stored, 6);
+    EXPECT_EQ(six.pixels, (std::vector<uint8_t>{40, 10, 50, 20, 60, 30}));
+}
+
+TEST(ImageDecode, APhonePhotoStoredSidewaysComesOutUpright) {
+    // Stored 32 wide, 16 high: left half white, right half black.
+    std::vector<uint8_t> px(32 * 16, 0);
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++) px[size_t(y * 32 + x)] = 255;
+    const std::string plain = test::encode_jpeg(32, 16, 1, px, 95);
+    for (bool little : {true, false}) {
+        std::string jpeg = plain;
+        jpeg.insert(2, exif_segment(6, little));  // right after SOI
+        ASSERT_EQ(jpeg_exif_orientation(u8(jpeg), jpeg.size()), 6);
+        const Image up = decode_image_gray(u8(jpeg), jpeg.size(), "phone.jpg");
+        ASSERT_EQ(up.width, 16);
+        ASSERT_EQ(up.height, 32);
+        EXPECT_GT(up.at(8, 4), 200);   // the white half is on top once turned clockwise
+        EXPECT_LT(up.at(8, 28), 50);
+    }
+    EXPECT_EQ(jpeg_exif_orientation(u8(plain), plain.size()), 1);
+    // A size limit applies to the upright size: 16 wide is refused when 32 is expected.
+    std::string jpeg = plain;
+    jpeg.insert(2, exif_segment(6, true));
+    PngReadOptions o;
+    o.expected_width = 32;
+    EXPECT_NE(test::error_of([&] { decode_jpeg_gray(u8(jpeg), jpeg.size(), "phone.jpg", o); }).find("found 16x32"),
+              std::string::npos);
+}
+
+TEST(ImageDecode, MalformedExifIsIgnoredNotTrusted) {
+    const std::string plain = test::encode_jpeg(16, 16, 1, std::vector<uint8_t>(256, 128), 95);
+    std::string seg = exif_segment(6, true);
+    // IFD0 offset pointing far outside the segment; an orientation of 9.
+    std::string far = seg;
+    far[4 + 6 + 4] = char(0xFF);
+    std::string nine = exif_segment(9, true);
+    for (const std::string& bad : {far, nine}) {
+        std::string jpeg = plain;
+        jpeg.insert(2, bad);
+        EXPECT_EQ(jpeg_exif_orientation(u8(jpeg), jpeg.size()), 1);
+        EXPECT_EQ(decode_jpeg_gray(u8(jpeg), jpeg.size(), "x.jpg").width, 16);
+    }
+    // A segment whose length runs past the data.
+    const std::string cut = std::string("\xFF\xD8\xFF\xE1\xFF\xFF", 6) + std::string("Exif\0\0II", 8);
+    EXPECT_EQ(jpeg_exif_orientation(u8(cut), cut.size()), 1);
+}
+
+}  // namespace
+}  // namespace k2k
