@@ -206,7 +206,9 @@ TEST_F(GenerateTest, FolderWritesEveryOutputAndTheIndex) {
         double total = 0;
         for (size_t c = 0; c < it.candidates.size(); ++c) {
             total += it.candidates[c].probability;
-            if (c > 0) EXPECT_LE(it.candidates[c].log_likelihood, it.candidates[c - 1].log_likelihood);
+            if (c > 0) {
+                EXPECT_LE(it.candidates[c].log_likelihood, it.candidates[c - 1].log_likelihood);
+            }
         }
         EXPECT_NEAR(total, 1.0, 1e-9);  // every character of the cache is listed
         const nlohmann::json& row = index["items"][i];
