@@ -10,28 +10,16 @@
 #include "fuzz_support.h"
 #include "util/error.h"
 
-namespace {
-
-void check(const k2k::Image& img) {
-    if (img.width <= 0 || img.height <= 0) k2k::fuzz::bug("decoded a %dx%d image", img.width, img.height);
-    if (uint64_t(img.width) * uint64_t(img.height) > k2k::kPngMaxPixels)
-        k2k::fuzz::bug("decoded %dx%d, above the default limit", img.width, img.height);
-    if (img.pixels.size() != size_t(img.width) * size_t(img.height))
-        k2k::fuzz::bug("%dx%d image holds %zu pixels", img.width, img.height, img.pixels.size());
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
-        check(k2k::decode_jpeg_gray(data, size, "input.jpg"));
+        k2k::fuzz::check_decoded_image(k2k::decode_jpeg_gray(data, size, "input.jpg"));
     } catch (const k2k::Error&) {
     }
     // The sniffing path: for a JPEG it is the decode above again, so only the others go through it
     // (which reach libpng for a PNG signature, or the "not a PNG or JPEG" message).
     if (std::strcmp(k2k::image_format(data, size), "jpeg") == 0) return 0;
     try {
-        check(k2k::decode_image_gray(data, size, "input"));
+        k2k::fuzz::check_decoded_image(k2k::decode_image_gray(data, size, "input"));
     } catch (const k2k::Error&) {
     }
     return 0;

@@ -49,11 +49,7 @@ void decode(const uint8_t* data, size_t size) {
     } catch (const k2k::Error&) {
         return;
     }
-    if (img.width <= 0 || img.height <= 0) k2k::fuzz::bug("decoded a %dx%d image", img.width, img.height);
-    if (uint64_t(img.width) * uint64_t(img.height) > k2k::kPngMaxPixels)
-        k2k::fuzz::bug("decoded %dx%d, above the default limit", img.width, img.height);
-    if (img.pixels.size() != size_t(img.width) * size_t(img.height))
-        k2k::fuzz::bug("%dx%d image holds %zu pixels", img.width, img.height, img.pixels.size());
+    k2k::fuzz::check_decoded_image(img);
 }
 
 }  // namespace

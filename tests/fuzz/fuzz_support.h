@@ -12,6 +12,9 @@
 #include <filesystem>
 #include <string>
 
+#include "data/geometry.h"
+#include "data/png_io.h"
+
 namespace k2k::fuzz {
 
 // A property the target checks does not hold: print it and abort, which libFuzzer reports as a
@@ -24,6 +27,16 @@ namespace k2k::fuzz {
     std::fputc('\n', stderr);
     va_end(args);
     std::abort();
+}
+
+// What every decoded image must be, whatever the bytes (the image readers' targets): non-empty,
+// within the readers' default pixel limit, and holding width * height pixels.
+inline void check_decoded_image(const k2k::Image& img) {
+    if (img.width <= 0 || img.height <= 0) bug("decoded a %dx%d image", img.width, img.height);
+    if (uint64_t(img.width) * uint64_t(img.height) > k2k::kPngMaxPixels)
+        bug("decoded %dx%d, above the default limit", img.width, img.height);
+    if (img.pixels.size() != size_t(img.width) * size_t(img.height))
+        bug("%dx%d image holds %zu pixels", img.width, img.height, img.pixels.size());
 }
 
 // The file, in $TMPDIR (or /tmp), into which each input is written before a path-based reader

@@ -45,35 +45,15 @@ else
         echo "SKIP: shared data not found in $shared (set K2K_SHARED_DATA, or K2K_RUN to an existing run folder)"
         exit 77
     fi
-    # A tiny run: 4 Kuzushiji classes x 12 images, 8 KanjiVG characters, a few steps per stage.
-    mkdir -p "$work/kanjivg" "$work/inputs"
-    for f in 04e00 04eba 05927 05c71 05b57 06728 06c34 0706b; do
-        cp "$shared/kanjivg/kanji/$f.svg" "$work/kanjivg/"
-    done
+    # A tiny run (tests/train_tiny_run.sh) and, as inputs, the image of each class it left out.
+    sh "$here/../train_tiny_run.sh" "$k2k" "$shared" "$work" notebook_test
+    mkdir -p "$work/inputs"
     for c in U+4E00 U+4EBA U+5927 U+5C71; do
-        mkdir -p "$work/kkanji2/$c"
-        ls "$shared/kkanji2/$c" | sort | head -n 12 | while read -r png; do cp "$shared/kkanji2/$c/$png" "$work/kkanji2/$c/"; done
-        first=$(ls "$shared/kkanji2/$c" | sort | sed -n 13p)
-        cp "$shared/kkanji2/$c/$first" "$work/inputs/$c.png"
+        cp "$shared/kkanji2/$c/$(ls "$shared/kkanji2/$c" | sort | sed -n 13p)" "$work/inputs/$c.png"
     done
-    cat > "$work/tiny.yaml" <<YAML
-name: notebook_test
-run_dir: $work/run
-device: cpu
-log_every: 1000
-data: {cache: $work/k2k.cache, kanjivg: $work/kanjivg, kkanji: $work/kkanji2, val_ratio: 0.1, test_ratio: 0.3}
-vae_new: {z_size: 8, batch_size: 8, steps: 4, eval_every: 2, eval_batches: 1}
-vae_old: {z_size: 8, batch_size: 8, steps: 4, eval_every: 2, eval_batches: 1}
-mdn: {hidden: [16], num_mixtures: 3, batch_size: 16, steps: 4, eval_every: 2}
-sketch: {hidden_size: 16, num_mixtures: 3, max_seq_len: 150, batch_size: 4, steps: 4, eval_every: 2, eval_batches: 1}
-generate: {samples: 2, max_len: 30, temperature: 0.5}
-reader: {enabled: true, width: 4, hidden: 16, batch_size: 16, steps: 4, eval_every: 2, eval_classes: 8}
-baseline: {enabled: true, hidden: 8, batch_size: 16, steps: 4, eval_every: 2}
-YAML
     run=$work/run
     gen=$work/gen
     evalout=$work/evalout
-    "$k2k" pipeline --config "$work/tiny.yaml" > "$work/pipeline.log" 2>&1 || { cat "$work/pipeline.log"; exit 1; }
     "$k2k" generate --run "$run" --input "$work/inputs" --out "$gen" > "$work/generate.log" 2>&1 || { cat "$work/generate.log"; exit 1; }
     "$k2k" eval --run "$run" --out "$evalout" > "$work/eval.log" 2>&1 || { cat "$work/eval.log"; exit 1; }
 fi

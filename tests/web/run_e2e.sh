@@ -61,32 +61,9 @@ fi
 if [ -n "${K2K_RUN:-}" ]; then
     run=$K2K_RUN
 else
-    # A tiny run (as tests/notebook/run_notebook.sh): 4 Kuzushiji classes x 12 images, 8 KanjiVG
-    # characters, a few steps per stage, every stage (the reader gives the classifier's answer).
-    mkdir -p "$work/kanjivg"
-    for f in 04e00 04eba 05927 05c71 05b57 06728 06c34 0706b; do
-        cp "$shared/kanjivg/kanji/$f.svg" "$work/kanjivg/"
-    done
-    for c in U+4E00 U+4EBA U+5927 U+5C71; do
-        mkdir -p "$work/kkanji2/$c"
-        ls "$shared/kkanji2/$c" | sort | head -n 12 | while read -r png; do cp "$shared/kkanji2/$c/$png" "$work/kkanji2/$c/"; done
-    done
-    cat > "$work/tiny.yaml" <<YAML
-name: web_test
-run_dir: $work/run
-device: cpu
-log_every: 1000
-data: {cache: $work/k2k.cache, kanjivg: $work/kanjivg, kkanji: $work/kkanji2, val_ratio: 0.1, test_ratio: 0.3}
-vae_new: {z_size: 8, batch_size: 8, steps: 4, eval_every: 2, eval_batches: 1}
-vae_old: {z_size: 8, batch_size: 8, steps: 4, eval_every: 2, eval_batches: 1}
-mdn: {hidden: [16], num_mixtures: 3, batch_size: 16, steps: 4, eval_every: 2}
-sketch: {hidden_size: 16, num_mixtures: 3, max_seq_len: 150, batch_size: 4, steps: 4, eval_every: 2, eval_batches: 1}
-generate: {samples: 2, max_len: 30, temperature: 0.5}
-reader: {enabled: true, width: 4, hidden: 16, batch_size: 16, steps: 4, eval_every: 2, eval_classes: 8}
-baseline: {enabled: true, hidden: 8, batch_size: 16, steps: 4, eval_every: 2}
-YAML
+    # A tiny run (tests/train_tiny_run.sh: every stage, the baseline gives the classifier's answer).
+    sh "$here/../train_tiny_run.sh" "$k2k" "$shared" "$work" web_test
     run=$work/run
-    "$k2k" pipeline --config "$work/tiny.yaml" > "$work/pipeline.log" 2>&1 || { cat "$work/pipeline.log"; exit 1; }
 fi
 
 out=${K2K_WEB_OUT:-$work/screenshots}
