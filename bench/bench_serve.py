@@ -3,6 +3,7 @@
 load (GET / and its two files). Starts the server itself, one request at a time.
 
   python3 bench/bench_serve.py --run runs/full [--k2k build/k2k] [--images DIR] [--samples 8]
+         [--stroke-pool P]
          [--requests 50] [--threads 2]
 
 --images: PNGs to send (default: 20 test-split images written by `k2k data samples` for the run's
@@ -20,9 +21,10 @@ import tempfile
 import time
 
 
-def start_server(k2k, run, samples, threads):
+def start_server(k2k, run, samples, threads, stroke_pool):
     env = dict(os.environ, K2K_THREADS=str(threads))
-    proc = subprocess.Popen([k2k, "serve", "--run", run, "--port", "0", "--samples", str(samples)],
+    pool = ["--stroke-pool", str(stroke_pool)] if stroke_pool > 0 else []
+    proc = subprocess.Popen([k2k, "serve", "--run", run, "--port", "0", "--samples", str(samples)] + pool,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     t0 = time.time()
     for line in proc.stdout:
@@ -52,6 +54,7 @@ def main():
     ap.add_argument("--k2k", default="build/k2k")
     ap.add_argument("--images")
     ap.add_argument("--samples", type=int, default=8)
+    ap.add_argument("--stroke-pool", type=int, default=0, help="k2k serve --stroke-pool (default: the run config's)")
     ap.add_argument("--requests", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -68,7 +71,7 @@ def main():
         sys.exit("bench_serve: no .png in " + images)
     bodies = [open(f, "rb").read() for f in files]
 
-    proc, port, startup = start_server(a.k2k, a.run, a.samples, a.threads)
+    proc, port, startup = start_server(a.k2k, a.run, a.samples, a.threads, a.stroke_pool)
     try:
         page = []
         for _ in range(10):
@@ -88,7 +91,7 @@ def main():
         proc.wait()
     lat_ms = sorted(x * 1000 for x in lat)
     summary = {
-        "run": a.run, "samples": a.samples, "requests": a.requests, "images": len(files), "threads": a.threads,
+        "run": a.run, "samples": a.samples, "stroke_pool": a.stroke_pool, "requests": a.requests, "images": len(files), "threads": a.threads,
         "startup_s": round(startup, 2),
         "read_median_ms": round(statistics.median(lat_ms), 1),
         "read_p90_ms": round(lat_ms[int(0.9 * (len(lat_ms) - 1))], 1),

@@ -55,6 +55,10 @@ void setup_generate(CLI::App& app) {
     cmd->add_option("--mdn-mode", a->options.mdn_mode,
                     "mean: the drawn MDN component's mean, as the reference; sample: add its noise (default: the run config's)")
         ->check(CLI::IsMember({"mean", "sample"}));
+    cmd->add_option("--condition", a->options.condition,
+                    "mdn: draw from the MDN's samples (the paper); candidates: from the latent and raster of the MDN's "
+                    "best candidates (default: the run config's generate.condition)")
+        ->check(CLI::IsMember({"mdn", "candidates"}));
     cmd->add_option("--max-len", a->options.max_len, "longest stroke sample in points (default: the run config's)")
         ->check(CLI::Range(2, 10000));
     cmd->add_option("--seed", a->options.seed, "seed of every random draw (the same seed gives the same outputs)")

@@ -131,6 +131,9 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("max_len", g.max_len, "longest stroke sample", 2, 10000);
     v.field("candidates", g.candidates, "candidate characters listed per input (the MDN's ranking of every KanjiVG character)", 1, 100);
     v.field("candidate_temperature", g.candidate_temperature, "divides the candidates' log-likelihoods before the softmax into probabilities (choose it on the validation split: k2k eval --split val reports best_temperature)", 0.01, 10000);
+    v.field("condition", g.condition, "what pixels and strokes are drawn from: mdn (the MDN's draws z~_new, the paper) or candidates (the modern latent and KanjiVG raster of the MDN's best candidates: the MDN's likelihood over the 6,703 known latents instead of its free draws)", {"mdn", "candidates"});
+    v.field("condition_top", g.condition_top, "condition candidates: sample k is drawn from the (k mod condition_top)-th best candidate (1: every sample from the best)", 1, 100);
+    v.field("stroke_pool", g.stroke_pool, "stroke samples drawn per sample kept: of samples x stroke_pool draws, the samples that agree best with the ink they trace (the predicted pixels or the candidate's raster; generate/ranking.h) are kept (1: every draw kept)", 1, 64);
 
     ReaderConfig& r = c.reader;
     v.section("reader", "classifier over all KanjiVG base characters that reads predictions for `k2k eval`");

@@ -90,6 +90,9 @@ struct GenerateConfig {
     int64_t max_len = 130;           // longest stroke sample
     int64_t candidates = 10;         // candidate characters listed per input (the MDN's ranking of every KanjiVG character)
     double candidate_temperature = 10.0;  // divides the candidates' log-likelihoods before the softmax into probabilities (choose it on the validation split: k2k eval --split val reports best_temperature)
+    std::string condition = "mdn";   // what pixels and strokes are drawn from: "mdn" (draws z~ of the MDN, the paper) or "candidates" (the latent and raster of the MDN's best candidates)
+    int64_t condition_top = 1;       // condition "candidates": sample k is drawn from the (k mod condition_top)-th best candidate
+    int64_t stroke_pool = 1;         // stroke samples drawn per sample kept: the best `samples` of samples x stroke_pool by agreement with the ink they trace (1: all kept)
 };
 
 struct ReaderConfig {

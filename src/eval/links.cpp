@@ -49,7 +49,7 @@ json links_of(const EvalContext& context, StageModels& models, ReaderJudge& read
             torch::Tensor z = models.sketch.encoder->encode(x).first.repeat_interleave(samples, 0);  // (B*N,z)
             const SketchSampleOptions traced = models.sketch.sample_options(
                 sample_options.temperature, sample_options.max_len, x.repeat_interleave(samples, 0));  // the true raster
-            SketchReads reads = read_sketches(context, models.sketch, reader, z, traced, gen);
+            SketchReads reads = read_sketches(context, models.sketch, reader, z, traced, gen, x);
             sketch_probs = reads.probs;
             first = first_ranked(reads.rendered, x, samples);  // against the true raster
         }

@@ -32,6 +32,8 @@ json report_header(const EvalContext& context, uint64_t eval_seed) {
     report["temperature"] = config.generate.temperature;
     report["mdn_temperature"] = config.generate.mdn_temperature;
     report["mdn_mode"] = config.generate.mdn_mode ? "mean" : "sample";
+    report["condition"] = config.generate.condition;
+    report["condition_top"] = config.generate.condition_top;
     return report;
 }
 

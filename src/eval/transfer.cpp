@@ -4,6 +4,7 @@
 
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -121,26 +122,41 @@ struct ChunkReads {
 // other), then one Sketch-RNN sample per z~ (with_strokes), all from `gen` in that order.
 ChunkReads read_chunk(const EvalContext& context, StageModels& models, ReaderJudge& reader,
                       const std::vector<TransferItem>& items, size_t start, size_t end,
-                      const SketchSampleOptions& sample_options, bool with_strokes, at::Generator& gen) {
+                      const SketchSampleOptions& sample_options, bool with_strokes, const CandidateSet* candidates,
+                      at::Generator& gen) {
     const int64_t samples = context.samples, batch = int64_t(end - start);
     std::vector<size_t> old_indices;
     for (size_t k = start; k < end; ++k) old_indices.push_back(items[k].old_index);
     torch::Tensor x = old_images(context.data.ds, old_indices, nullptr, 64, 64, context.device);  // (B,1,64,64)
     MdnOutput mixture = models.mdn.forward(x);
-    std::vector<torch::Tensor> draws;  // N of (B,z)
-    for (int64_t k = 0; k < samples; ++k)
-        draws.push_back(mdn_sample(mixture, context.config.generate.mdn_temperature, gen, context.config.generate.mdn_mode));
-    torch::Tensor z = torch::stack(draws, 1).reshape({batch * samples, -1});  // (B*N,z) row i*N + k: item i, draw k
+    // Rows i*N + k: item i, draw k. z is decoded into the pixels, z_sketch and ink condition the strokes.
+    torch::Tensor z, z_sketch, ink;
     ChunkReads reads;
-    reads.pixels = models.vae_new->decode(z);
+    if (candidates) {  // generate.condition "candidates" (generate/predict.h)
+        const torch::Tensor picks = candidate_picks(candidate_log_likelihood(mixture, candidates->latents), samples,
+                                                    context.config.generate.condition_top);
+        CandidateConditioning c = candidate_conditioning(*candidates, picks, &models.sketch.encoder, context.device);
+        z = c.z_pixels;
+        z_sketch = c.z_sketch;
+        reads.pixels = models.vae_new->decode(z);
+        ink = c.ink;
+    } else {
+        std::vector<torch::Tensor> draws;  // N of (B,z)
+        for (int64_t k = 0; k < samples; ++k)
+            draws.push_back(
+                mdn_sample(mixture, context.config.generate.mdn_temperature, gen, context.config.generate.mdn_mode));
+        z = z_sketch = torch::stack(draws, 1).reshape({batch * samples, -1});  // (B*N,z)
+        reads.pixels = ink = models.vae_new->decode(z);
+    }
     reads.pixel_probs = torch::softmax(reader.trained.model->forward(reads.pixels), 1).to(torch::kCPU);
     if (with_strokes) {
-        const SketchSampleOptions traced =
-            models.sketch.sample_options(sample_options.temperature, sample_options.max_len, reads.pixels);
-        SketchReads sketch_reads = read_sketches(context, models.sketch, reader, z, traced, gen);
+        const SketchSampleOptions traced = models.sketch.sample_options(sample_options.temperature, sample_options.max_len, ink);
+        // Ranked against the mean ink they trace: the mean predicted pixels, or the candidate's raster.
+        const torch::Tensor target = ink.view({batch, samples, 1, 64, 64}).mean(1);
+        SketchReads sketch_reads = read_sketches(context, models.sketch, reader, z_sketch, traced, gen, target);
         reads.renders = std::move(sketch_reads.renders);
         reads.stroke_probs = sketch_reads.probs;
-        reads.first = first_ranked(sketch_reads.rendered, reads.pixels.view({batch, samples, 1, 64, 64}).mean(1), samples);
+        reads.first = first_ranked(sketch_reads.rendered, target, samples);
     }
     return reads;
 }
@@ -159,14 +175,26 @@ std::vector<int64_t> first_ranked(const torch::Tensor& renders, const torch::Ten
 }
 
 SketchReads read_sketches(const EvalContext& context, TrainedSketch& sketch, ReaderJudge& reader,
-                          const torch::Tensor& z, const SketchSampleOptions& options, at::Generator& gen) {
+                          const torch::Tensor& z, const SketchSampleOptions& options, at::Generator& gen,
+                          const torch::Tensor& targets) {
     SketchReads reads;
-    std::vector<Stroke3> sketches = sketch.model->sample(z, options, gen);
+    const int64_t pool = targets.defined() ? context.config.generate.stroke_pool : 1;
+    SketchSampleOptions pooled = options;
+    if (pool > 1 && options.ink.defined()) pooled.ink = options.ink.repeat_interleave(pool, 0);
+    std::vector<Stroke3> sketches = sketch.model->sample(pool > 1 ? z.repeat_interleave(pool, 0) : z, pooled, gen);
     for (Stroke3& s : sketches) {
         scale_stroke3(s, 1.0f / sketch.scale);  // back to KanjiVG units
         reads.renders.push_back(render_strokes(stroke3_to_strokes(s), context.data.ds.meta.raster));
     }
-    reads.rendered = images_to_tensor(reads.renders, context.device);  // (B,1,S,S)
+    reads.rendered = images_to_tensor(reads.renders, context.device);  // (B*P,1,S,S)
+    if (pool > 1) {  // keep each item's N best of its N*P draws
+        const int64_t samples = context.samples;
+        const std::vector<int64_t> rows = best_rows(reads.rendered, targets, samples * pool, samples);
+        std::vector<Image> kept;
+        for (int64_t r : rows) kept.push_back(std::move(reads.renders[size_t(r)]));
+        reads.renders = std::move(kept);
+        reads.rendered = reads.rendered.index_select(0, torch::tensor(rows, torch::kInt64).to(reads.rendered.device()));
+    }
     reads.probs = torch::softmax(reader.trained.model->forward(reads.rendered), 1).to(torch::kCPU);
     return reads;
 }
@@ -210,10 +238,14 @@ json transfer_accuracy(const EvalContext& context, StageModels& models, ReaderJu
     sample_options.max_len = context.config.generate.max_len;
     const int64_t samples = context.samples;
     const size_t chunk = size_t(std::max<int64_t>(1, 128 / samples));  // about 128 predictions per forward pass
+    std::optional<CandidateSet> candidates;
+    if (context.config.generate.condition == "candidates")
+        candidates = make_candidate_set(models.vae_new, context.data.ds, context.device);
     for (size_t start = 0; start < items.size(); start += chunk) {
         const size_t end = std::min(items.size(), start + chunk);
         const int64_t batch = int64_t(end - start);
-        ChunkReads reads = read_chunk(context, models, reader, items, start, end, sample_options, with_strokes, gen);
+        ChunkReads reads = read_chunk(context, models, reader, items, start, end, sample_options, with_strokes,
+                                      candidates ? &*candidates : nullptr, gen);
         std::vector<Image> means;  // B mean decoded images
         if (keep_images) means = tensor_to_images(reads.pixels.view({batch, samples, 1, 64, 64}).mean(1));
         for (int64_t i = 0; i < batch; ++i) {

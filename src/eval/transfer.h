@@ -70,13 +70,19 @@ struct SketchReads {
 // with its pixels (B,1,S,S), or with its own row of pixels when they are (B*N,1,S,S).
 std::vector<int64_t> first_ranked(const torch::Tensor& renders, const torch::Tensor& pixels, int64_t samples);
 
+// With generate.stroke_pool P > 1 each row of z is drawn P times and, of each item's N*P draws
+// (N = context.samples consecutive rows of z per item), the N that agree best with the item's row
+// of `targets` (B,1,S,S) are kept and read (generate/ranking.h best_rows), best first.
 SketchReads read_sketches(const EvalContext& context, TrainedSketch& sketch, ReaderJudge& reader,
-                          const torch::Tensor& z, const SketchSampleOptions& options, at::Generator& gen);
+                          const torch::Tensor& z, const SketchSampleOptions& options, at::Generator& gen,
+                          const torch::Tensor& targets = {});
 
 // eval.json's "transfer": {items, pixels: T, strokes: T or null}, or null unless the reader, the
 // MDN and both VAEs are trained (and there are items). For each item, context.samples draws z~ of
 // the MDN given z_old = mu_old(image); the reader reads vae_new.decode(z~) and, with the sketch
-// stage, the Sketch-RNN sample conditioned on z~ rendered like the KanjiVG rasters. Every random
+// stage, the Sketch-RNN sample conditioned on z~ rendered like the KanjiVG rasters. With
+// generate.condition "candidates" the draws are the best candidates' latents and rasters instead
+// (generate/predict.h). Every random
 // draw comes from one CPU generator seeded with `seed`. Fills the rows' reads, scores and (with
 // keep_images) the images for the sheets.
 nlohmann::json transfer_accuracy(const EvalContext& context, StageModels& models, ReaderJudge& reader,

@@ -20,12 +20,15 @@ CandidateSet make_candidate_set(ConvVae& vae_new, const Dataset& ds, torch::Devi
         throw Error("candidates: the cache's rasters are " + std::to_string(ds.meta.raster.size) + " px, expected 64");
     CandidateSet set;
     torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> parts;
+    std::vector<torch::Tensor> parts, rasters;
     for (const std::vector<size_t>& batch : eval_batches(entries, 512, entries.size())) {
-        parts.push_back(vae_new->encode(modern_images(ds, batch, nullptr, 64, 64, device)).first);  // (b,z)
+        torch::Tensor x = modern_images(ds, batch, nullptr, 64, 64, device);  // (b,1,64,64) in [0,1]
+        parts.push_back(vae_new->encode(x).first);                           // (b,z)
+        rasters.push_back(x.mul(255.0).round_().to(torch::kCPU, torch::kUInt8));
         for (size_t e : batch) set.codepoints.push_back(ds.modern_codepoint(e));
     }
     set.latents = torch::cat(parts, 0);  // (C,z)
+    set.rasters = torch::cat(rasters, 0);  // (C,1,64,64)
     return set;
 }
 
@@ -59,6 +62,27 @@ std::vector<std::vector<Candidate>> top_candidates(const torch::Tensor& log_like
             out[size_t(b)].push_back({set.codepoints[size_t(c)], ll[b][c].item<double>(), probs[b][c].item<double>()});
         }
     return out;
+}
+
+torch::Tensor candidate_picks(const torch::Tensor& log_likelihood, int64_t samples, int64_t top) {
+    TORCH_CHECK(log_likelihood.dim() == 2 && log_likelihood.size(1) > 0, "candidate_picks: log_likelihood must be (B,C), got ",
+                log_likelihood.sizes());
+    TORCH_CHECK(samples > 0 && top > 0, "candidate_picks: samples and top must be > 0, got ", samples, ", ", top);
+    const int64_t k = std::min(top, log_likelihood.size(1));
+    torch::Tensor order = std::get<1>(log_likelihood.to(torch::kCPU).topk(k, 1));  // (B,k), best first
+    torch::Tensor rank = torch::arange(samples, torch::kInt64).remainder(k);     // (N,)
+    return order.index_select(1, rank).reshape({-1}).contiguous();               // (B*N,)
+}
+
+CandidateConditioning candidate_conditioning(const CandidateSet& set, const torch::Tensor& picks,
+                                             ConvVae* sketch_encoder, torch::Device device) {
+    torch::NoGradGuard no_grad;
+    CandidateConditioning c;
+    const torch::Tensor cpu_picks = picks.to(torch::kCPU, torch::kInt64);
+    c.z_pixels = set.latents.index_select(0, cpu_picks.to(set.latents.device())).to(device);
+    c.ink = set.rasters.index_select(0, cpu_picks).to(device, torch::kFloat32).div_(255.0);
+    c.z_sketch = sketch_encoder && *sketch_encoder ? (*sketch_encoder)->encode(c.ink).first : c.z_pixels;
+    return c;
 }
 
 std::string candidates_text(const std::vector<Candidate>& candidates) {

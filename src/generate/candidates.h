@@ -18,6 +18,7 @@ namespace k2k {
 struct CandidateSet {
     std::vector<uint32_t> codepoints;  // every base KanjiVG entry of the cache, ascending (C)
     torch::Tensor latents;             // (C, z_new) vae_new encoder means of their rasters
+    torch::Tensor rasters;             // (C, 1, 64, 64) uint8 on the CPU: the KanjiVG rasters themselves
 };
 
 // Encodes the raster of every base entry of `ds` with `vae_new` (its mean), in batches. The cache
@@ -40,6 +41,21 @@ struct Candidate {
 // which over 64 dimensions are far too sharp to read as probabilities at 1).
 std::vector<std::vector<Candidate>> top_candidates(const torch::Tensor& log_likelihood, const CandidateSet& set,
                                                    int64_t top, double temperature);
+
+// generate.condition "candidates": the candidate each of the `samples` draws of every input is
+// conditioned on, as indices into the set, (B*samples) int64 on the CPU, row i*samples + k = input
+// i, draw k: the (k mod top)-th best candidate of row i of log_likelihood (B,C).
+torch::Tensor candidate_picks(const torch::Tensor& log_likelihood, int64_t samples, int64_t top);
+
+// What the picked candidates condition the decoders with, on `device`: z_pixels (P,z) their vae_new
+// latents (decoded into the predicted pixels), ink (P,1,64,64) in [0,1] their KanjiVG rasters (what
+// a canvas Sketch-RNN traces), z_sketch (P,z) the sketch stage's encoder mean of those rasters (the
+// encoder the Sketch-RNN was trained with; z_pixels when sketch_encoder is null).
+struct CandidateConditioning {
+    torch::Tensor z_pixels, ink, z_sketch;
+};
+CandidateConditioning candidate_conditioning(const CandidateSet& set, const torch::Tensor& picks,
+                                             ConvVae* sketch_encoder, torch::Device device);
 
 // "U+4E0A:0.523;U+4E0B:0.210": code points and probabilities (3 decimals), for index.csv.
 std::string candidates_text(const std::vector<Candidate>& candidates);

@@ -59,6 +59,8 @@ Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
     if (o.max_len < 0) throw Error("generate: max_len must be >= 2, got " + std::to_string(o.max_len));
     if (!o.mdn_mode.empty() && o.mdn_mode != "mean" && o.mdn_mode != "sample")
         throw Error("generate: mdn mode must be mean or sample, got '" + o.mdn_mode + "'");
+    if (!o.condition.empty() && o.condition != "mdn" && o.condition != "candidates")
+        throw Error("generate: condition must be mdn or candidates, got '" + o.condition + "'");
     Settings s;
     const GenerateConfig& g = cfg.generate;
     s.samples = o.samples > 0 ? o.samples : g.samples;
@@ -69,6 +71,9 @@ Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
     if (s.max_len < 2) throw Error("generate: max_len must be >= 2, got " + std::to_string(s.max_len));
     s.candidates = g.candidates;
     s.candidate_temperature = g.candidate_temperature;
+    s.condition = o.condition.empty() ? g.condition : o.condition;
+    s.condition_top = g.condition_top;
+    s.stroke_pool = g.stroke_pool;
     return s;
 }
 
@@ -214,7 +219,7 @@ GeneratedItem process_image(ImageModels& m, const Settings& s, const Image& imag
     Sheet sheet(l.width, l.height);
     sheet.text(stem + "  (" + std::to_string(n) + " samples, sketch T=" + fmt("%g", s.temperature) +
                    ", MDN T=" + fmt("%g", s.mdn_temperature) + (s.mdn_mode ? " mean" : " sampled") +
-                   ", seed " + std::to_string(o.seed) + ")",
+                   (s.condition == "candidates" ? ", from candidates" : "") + ", seed " + std::to_string(o.seed) + ")",
                kPad, kPad + 14, 14);
     paste_image_tile(sheet, image, 0, l.tiles_y, "input");
     paste_image_tile(sheet, recon_img, 1, l.tiles_y, "reconstruction");
@@ -267,7 +272,9 @@ struct Reporter {
 
 std::string settings_text(const Settings& s, uint64_t seed) {
     return std::to_string(s.samples) + " samples, sketch temperature " + fmt("%g", s.temperature) + ", MDN temperature " +
-           fmt("%g", s.mdn_temperature) + (s.mdn_mode ? " (component mean)" : " (sampled)") + ", seed " +
+           fmt("%g", s.mdn_temperature) + (s.mdn_mode ? " (component mean)" : " (sampled)") +
+           (s.condition == "candidates" ? ", drawn from the best " + std::to_string(s.condition_top) + " candidate(s)" : "") +
+           ", seed " +
            std::to_string(seed);
 }
 

@@ -18,6 +18,7 @@ struct GenerateOptions {
     double temperature = 0.0;      // Sketch-RNN sampling temperature; <= 0 = config generate.temperature
     double mdn_temperature = 0.0;  // MDN temperature on pi; <= 0 = config generate.mdn_temperature
     std::string mdn_mode;          // "mean" (component mean, no noise) | "sample" | "" = config generate.mdn_mode
+    std::string condition;         // "mdn" | "candidates" | "" = config generate.condition (predict.h)
     int64_t max_len = 0;           // longest stroke sample in rows; 0 = config generate.max_len
     uint64_t seed = 1;             // seed of the one CPU generator behind every random draw
     std::string device = "cpu";    // cpu | cuda | auto

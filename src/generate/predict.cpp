@@ -13,7 +13,8 @@ namespace k2k {
 
 namespace {
 
-// The sample whose rendered strokes agree best with the mean predicted pixels first.
+// The sample whose rendered strokes agree best with `mean`, the mean ink they trace (the predicted pixels or
+// the candidate's raster), first.
 std::vector<Stroke3> ranked_by_agreement(std::vector<Stroke3> sketches, const RasterOptions& raster,
                                          const torch::Tensor& mean, torch::Device device) {
     std::vector<Image> renders;
@@ -54,19 +55,34 @@ Prediction predict_image(ImageModels& m, const PredictSettings& s, const Image& 
     torch::Tensor recon = m.vae_old->reconstruct(x);  // (1,1,64,64)
     torch::Tensor z_old = m.mdn.z_old(x);              // (1,z_old)
     MdnOutput mix = m.mdn.mdn->forward(z_old.expand({n, z_old.size(1)}).contiguous());
-    torch::Tensor z_new = mdn_sample(mix, s.mdn_temperature, gen, s.mdn_mode);  // (N,z_new)
-    torch::Tensor images = m.vae_new->decode(z_new);                             // (N,1,64,64)
-    torch::Tensor mean = images.mean(0);                                         // (1,64,64)
-    torch::Tensor spread = (images - mean).pow(2).mean(0).sqrt();                // (1,64,64), population std
-    const SketchSampleOptions so = m.sketch.sample_options(s.temperature, s.max_len, images);  // each traces its pixels
-    std::vector<Stroke3> sketches = unscale_sketches(m.sketch.model->sample(z_new, so, gen), m.sketch.scale);
+    MdnOutput one{mix.logit_pi.slice(0, 0, 1), mix.mu.slice(0, 0, 1), mix.log_sigma.slice(0, 0, 1)};
+    // The candidates need no random draw, so they leave the samples' draws unchanged.
+    const torch::Tensor log_likelihood = candidate_log_likelihood(one, m.candidates.latents);  // (1,C)
+    torch::Tensor z_new, z_sketch, images, ink;  // (N,z) decoded, (N,z) sketched, (N,1,64,64) pixels and traced ink
+    if (s.condition == "candidates") {
+        CandidateConditioning c = candidate_conditioning(
+            m.candidates, candidate_picks(log_likelihood, n, s.condition_top), &m.sketch.encoder, device);
+        z_new = c.z_pixels;
+        z_sketch = c.z_sketch;
+        images = m.vae_new->decode(z_new);
+        ink = c.ink;
+    } else {
+        z_new = z_sketch = mdn_sample(mix, s.mdn_temperature, gen, s.mdn_mode);
+        images = ink = m.vae_new->decode(z_new);  // each sample traces its own pixels
+    }
+    torch::Tensor mean = images.mean(0);                           // (1,64,64)
+    torch::Tensor spread = (images - mean).pow(2).mean(0).sqrt();  // (1,64,64), population std
+    // stroke_pool P: every z drawn P times, the N that agree best with the mean ink kept.
+    const int64_t pool = std::max<int64_t>(1, s.stroke_pool);
+    const SketchSampleOptions so =
+        m.sketch.sample_options(s.temperature, s.max_len, pool > 1 ? ink.repeat_interleave(pool, 0) : ink);
+    std::vector<Stroke3> sketches = unscale_sketches(
+        m.sketch.model->sample(pool > 1 ? z_sketch.repeat_interleave(pool, 0) : z_sketch, so, gen), m.sketch.scale);
 
     Prediction p;
-    p.sketches = ranked_by_agreement(std::move(sketches), m.sketch.raster, mean, device);
-    // The candidates need no random draw: computed after the samples, they leave them unchanged.
-    MdnOutput one{mix.logit_pi.slice(0, 0, 1), mix.mu.slice(0, 0, 1), mix.log_sigma.slice(0, 0, 1)};
-    p.candidates = top_candidates(candidate_log_likelihood(one, m.candidates.latents), m.candidates, s.candidates,
-                                  s.candidate_temperature)[0];
+    p.sketches = ranked_by_agreement(std::move(sketches), m.sketch.raster, ink.mean(0), device);
+    p.sketches.resize(size_t(n));
+    p.candidates = top_candidates(log_likelihood, m.candidates, s.candidates, s.candidate_temperature)[0];
     p.reconstruction = tensor_to_image(recon[0][0], 255.0);
     p.modern = tensor_to_image(mean[0], 255.0);
     p.uncertainty = tensor_to_image(spread[0], 510.0);  // std of values in [0,1] is <= 0.5

@@ -25,6 +25,9 @@ struct PredictSettings {
     int64_t max_len = 0;               // longest stroke sample in rows
     int64_t candidates = 10;           // candidates kept per input
     double candidate_temperature = 1;  // softmax temperature of the candidates' probabilities
+    std::string condition = "mdn";     // "mdn": draws z~ of the MDN; "candidates": the best candidates' latents and rasters
+    int64_t condition_top = 1;         // condition "candidates": draw k from the (k mod condition_top)-th best candidate
+    int64_t stroke_pool = 1;           // stroke samples drawn per sample kept (the best by agreement with their ink)
 };
 
 // The trained models of the image path (paper path 2), loaded once.
@@ -52,8 +55,11 @@ struct Prediction {
 
 // Paper path (2) on one 64x64 white-on-black image: z_old = mu of the MDN's encoder; N draws
 // z~ = mdn_sample(MDN(z_old)); images = vae_new.decode(z~); strokes = sketch.sample(z~) tracing
-// each draw's pixels, ranked by agreement with the mean pixels (generate/ranking.h). `gen` is
-// reseeded with `seed` first, so the result depends only on (seed, image, settings).
+// each draw's pixels, ranked by agreement with the mean pixels (generate/ranking.h). With condition
+// "candidates" draw k is instead the latent of the (k mod condition_top)-th best candidate (the
+// MDN's likelihood over the known modern latents), decoded into the pixels, and the Sketch-RNN
+// traces that candidate's KanjiVG raster from its sketch-encoder latent. `gen` is reseeded with
+// `seed` first, so the result depends only on (seed, image, settings).
 Prediction predict_image(ImageModels& models, const PredictSettings& settings, const Image& image, uint64_t seed,
                          torch::Device device, at::Generator& gen);
 

@@ -32,4 +32,18 @@ std::vector<int64_t> agreement_order(const torch::Tensor& agreement) {
     return order;
 }
 
+std::vector<int64_t> best_rows(const torch::Tensor& renders, const torch::Tensor& targets, int64_t per_item, int64_t keep) {
+    TORCH_CHECK(per_item > 0 && keep > 0 && keep <= per_item && renders.dim() == 4 &&
+                    renders.size(0) == targets.size(0) * per_item,
+                "best_rows: renders must be (B*", per_item, ",1,S,S) for ", targets.size(0), " targets and keep in [1, ",
+                per_item, "], got ", renders.sizes(), " and keep ", keep);
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < targets.size(0); ++i) {
+        const std::vector<int64_t> order = agreement_order(
+            sample_agreement(renders.slice(0, i * per_item, (i + 1) * per_item), targets.slice(0, i, i + 1)));
+        for (int64_t k = 0; k < keep; ++k) rows.push_back(i * per_item + order[size_t(k)]);
+    }
+    return rows;
+}
+
 }  // namespace k2k

@@ -17,4 +17,9 @@ torch::Tensor sample_agreement(const torch::Tensor& renders, const torch::Tensor
 // The sample indices by descending agreement (ties keep sample order).
 std::vector<int64_t> agreement_order(const torch::Tensor& agreement);
 
+// generate.stroke_pool: renders (B*per_item,1,S,S) hold `per_item` consecutive samples of each of B
+// items; returns, item after item, the row indices of the `keep` of them that agree best with the
+// item's target (B,1,S,S), best first (B*keep indices).
+std::vector<int64_t> best_rows(const torch::Tensor& renders, const torch::Tensor& targets, int64_t per_item, int64_t keep);
+
 }  // namespace k2k

@@ -129,6 +129,9 @@ ReadEngine::ReadEngine(const EngineOptions& options) : state_(std::make_unique<S
     s.settings.max_len = g.max_len;
     s.settings.candidates = options.candidates;
     s.settings.candidate_temperature = g.candidate_temperature;
+    s.settings.condition = g.condition;
+    s.settings.condition_top = g.condition_top;
+    s.settings.stroke_pool = options.stroke_pool > 0 ? options.stroke_pool : g.stroke_pool;
     s.gen = at::detail::createCPUGenerator(1);
     if (stage_complete(stage_dir(s.cfg, "baseline"))) s.classifier = load_trained_baseline(s.cfg, s.device);
     s.modern_entry = s.ds.base_entries();

@@ -374,6 +374,41 @@ TEST_F(EvalRun, SameSeedSameNumbersAndLimitSpreadsItems) {
     EXPECT_EQ(c["transfer"]["pixels"]["per_sample"]["top1"], c["transfer"]["pixels"]["vote"]["top1"]);
 }
 
+TEST_F(EvalRun, CandidateConditionDrawsOneImagePerItemAndAPoolKeepsNSamples) {
+    const std::string copy = (fs::path(root_) / "run_candidates").string();
+    fs::copy(run_dir_, copy, fs::copy_options::recursive);
+    test::remove_tree(copy + "/eval");
+    Config cfg = load_run_config(copy);
+    cfg.generate.condition = "candidates";
+    cfg.generate.stroke_pool = 2;
+    write_file_atomic(copy + "/config.yaml", dump_config(cfg));
+    EvalOptions o;
+    o.run_dir = copy;
+    o.verbose = false;
+    o.out_dir = copy + "/sheets";
+    json r = run_eval(o);
+    EXPECT_EQ(r["condition"], "candidates");
+    EXPECT_EQ(r["condition_top"], 1);
+    // Every draw of an item is its best candidate's latent: one decoded image, read alike N times.
+    EXPECT_EQ(r["transfer"]["pixels"]["per_sample"]["top1"], r["transfer"]["pixels"]["best_of_n"]["top1"]);
+    EXPECT_EQ(r["transfer"]["pixels"]["per_sample"]["top5"], r["transfer"]["pixels"]["best_of_n"]["top5"]);
+    ASSERT_TRUE(r["transfer"]["strokes"].is_object());
+    // The pool keeps N = 3 samples per item: items.csv lists three stroke reads per row.
+    std::istringstream csv(read_file_text(copy + "/sheets/items.csv"));
+    std::string line;
+    std::getline(csv, line);  // header; stroke_reads is column 8
+    int rows = 0;
+    while (std::getline(csv, line)) {
+        std::vector<std::string> fields;
+        std::istringstream cells(line);
+        for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+        ASSERT_GT(fields.size(), 8u) << line;
+        EXPECT_EQ(std::count(fields[8].begin(), fields[8].end(), ';'), 2) << line;  // 3 reads
+        ++rows;
+    }
+    EXPECT_EQ(rows, r["counts"]["transfer_items"].get<int>());
+}
+
 TEST_F(EvalRun, AnUnwritableOutFolderIsRefusedBeforeTheEvaluation) {
     // A run whose MDN checkpoint is corrupt: had the out folder been checked after the evaluation
     // started (as it once was, after all of it), the checkpoint's error would come first.

@@ -61,5 +61,35 @@ TEST(Candidates, TopCandidatesAreRankedWithSoftmaxProbabilities) {
     EXPECT_THROW(top_candidates(ll, set, 2, 0.0), c10::Error);
 }
 
+TEST(Candidates, PicksCycleThroughTheBestCandidatesOfEachInput) {
+    // Row 0 ranks candidates 1 > 2 > 0, row 1 ranks 0 > 2 > 1.
+    torch::Tensor ll = torch::tensor({-3.0, -1.0, -2.0, -0.5, -9.0, -4.0}).view({2, 3});
+    torch::Tensor best = candidate_picks(ll, 3, 1);  // every draw from the best
+    ASSERT_EQ(best.sizes(), (std::vector<int64_t>{6}));
+    EXPECT_TRUE(torch::equal(best, torch::tensor({1, 1, 1, 0, 0, 0}, torch::kInt64)));
+    torch::Tensor two = candidate_picks(ll, 3, 2);  // draw k from the (k mod 2)-th best
+    EXPECT_TRUE(torch::equal(two, torch::tensor({1, 2, 1, 0, 2, 0}, torch::kInt64)));
+    torch::Tensor all = candidate_picks(ll, 4, 10);  // top beyond C: cycles through all C
+    EXPECT_TRUE(torch::equal(all, torch::tensor({1, 2, 0, 1, 0, 2, 1, 0}, torch::kInt64)));
+    EXPECT_THROW(candidate_picks(ll, 0, 1), c10::Error);
+}
+
+TEST(Candidates, ConditioningTakesThePickedLatentsAndRasters) {
+    CandidateSet set;
+    set.codepoints = {0x4E00, 0x4E0A};
+    set.latents = torch::tensor({1.0f, 2.0f, 3.0f, 4.0f}).view({2, 2});
+    set.rasters = torch::zeros({2, 1, 64, 64}, torch::kUInt8);
+    set.rasters[1][0][5][7] = 255;
+    set.rasters[0][0][1][1] = 51;
+    CandidateConditioning c = candidate_conditioning(set, torch::tensor({1, 0, 1}, torch::kInt64), nullptr, torch::kCPU);
+    ASSERT_EQ(c.z_pixels.sizes(), (std::vector<int64_t>{3, 2}));
+    EXPECT_TRUE(torch::equal(c.z_pixels, torch::tensor({3.0f, 4.0f, 1.0f, 2.0f, 3.0f, 4.0f}).view({3, 2})));
+    EXPECT_TRUE(torch::equal(c.z_sketch, c.z_pixels));  // no sketch encoder: the latents themselves
+    ASSERT_EQ(c.ink.sizes(), (std::vector<int64_t>{3, 1, 64, 64}));
+    EXPECT_FLOAT_EQ(c.ink[0][0][5][7].item<float>(), 1.0f);
+    EXPECT_FLOAT_EQ(c.ink[1][0][1][1].item<float>(), 0.2f);
+    EXPECT_FLOAT_EQ(c.ink.sum().item<float>(), 2.2f);
+}
+
 }  // namespace
 }  // namespace k2k

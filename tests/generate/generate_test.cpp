@@ -406,6 +406,43 @@ TEST_F(GenerateTest, KanjiPathWritesStrokeSamplesAndRejectsUnknownCharacters) {
     EXPECT_EQ(test::error_of([&] { generate_from_kanji(run_dir_, 0x9999, o); }), cache_ + ": no KanjiVG entry for U+9999");
 }
 
+// condition "candidates": every draw is the best candidate's latent, so the N decoded images are one
+// image (no spread), modern.png is that latent decoded, and a stroke pool still leaves N samples.
+TEST_F(GenerateTest, CandidateConditionDecodesTheBestCandidatesLatent) {
+    const std::string run = copy_run("generate_cond");
+    Config cfg = load_run_config(run);
+    cfg.generate.stroke_pool = 3;
+    write_file_atomic(run + "/config.yaml", dump_config(cfg));
+    const std::string out = test::make_temp_dir("generate_cond_out") + "/out";
+    GenerateOptions o = quiet(out);
+    o.samples = 4;
+    o.condition = "candidates";
+    GenerateSummary s = generate_from_images(run, inputs(), o);
+    ASSERT_EQ(s.items.size(), inputs().size());
+    const Dataset ds = load_dataset(cfg.data.cache);
+    ConvVae vae_new = load_trained_vae(cfg, "vae_new", torch::kCPU);
+    const CandidateSet set = make_candidate_set(vae_new, ds, torch::kCPU);
+    for (const GeneratedItem& item : s.items) {
+        EXPECT_EQ(item.svgs.size(), 4u) << item.stem;
+        EXPECT_EQ(item.max_std, 0.0) << item.stem;
+        ASSERT_FALSE(item.candidates.empty());
+        const auto it = std::find(set.codepoints.begin(), set.codepoints.end(), item.candidates[0].codepoint);
+        ASSERT_NE(it, set.codepoints.end());
+        torch::NoGradGuard no_grad;
+        torch::Tensor decoded = vae_new->decode(set.latents[it - set.codepoints.begin()].unsqueeze(0));
+        const Image expected = tensor_to_image(decoded[0][0], 255.0);
+        const Image modern = read_png_gray(out + "/" + item.modern);
+        ASSERT_EQ(modern.pixels.size(), expected.pixels.size());
+        int worst = 0;
+        for (size_t k = 0; k < modern.pixels.size(); ++k)
+            worst = std::max(worst, std::abs(int(modern.pixels[k]) - int(expected.pixels[k])));
+        EXPECT_LE(worst, 1) << item.stem;  // rounding only
+    }
+    o.condition = "nearest";
+    EXPECT_EQ(test::error_of([&] { generate_from_images(run, inputs(), o); }),
+              "generate: condition must be mdn or candidates, got 'nearest'");
+}
+
 TEST_F(GenerateTest, BadOptionsAreRefused) {
     const std::string tmp = test::make_temp_dir("generate_opts");
     GenerateOptions o = quiet(tmp + "/out");

@@ -175,7 +175,9 @@ TEST(Classify, KuzushijiKanjiFromTheCacheByFrequency) {
         EXPECT_EQ(items, 14) << model;
         // Classes with at most 2 training images (halves of 2 and 3 images): 1 + 1 test images.
         EXPECT_EQ(r["frequency_buckets"][0]["items"], 2) << model;
-        if (std::string(model) == "knn") EXPECT_DOUBLE_EQ(r["accuracy"].get<double>(), 1.0);
+        if (std::string(model) == "knn") {
+            EXPECT_DOUBLE_EQ(r["accuracy"].get<double>(), 1.0);
+        }
     }
 }
 
