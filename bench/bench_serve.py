@@ -23,7 +23,7 @@ import time
 
 def start_server(k2k, run, samples, threads, stroke_pool):
     env = dict(os.environ, K2K_THREADS=str(threads))
-    pool = ["--stroke-pool", str(stroke_pool)] if stroke_pool > 0 else []
+    pool = ["--stroke-pool", str(stroke_pool)] if stroke_pool >= 0 else []
     proc = subprocess.Popen([k2k, "serve", "--run", run, "--port", "0", "--samples", str(samples)] + pool,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     t0 = time.time()
@@ -54,7 +54,7 @@ def main():
     ap.add_argument("--k2k", default="build/k2k")
     ap.add_argument("--images")
     ap.add_argument("--samples", type=int, default=8)
-    ap.add_argument("--stroke-pool", type=int, default=0, help="k2k serve --stroke-pool (default: the run config's)")
+    ap.add_argument("--stroke-pool", type=int, default=-1, help="k2k serve --stroke-pool (default: serve's own)")
     ap.add_argument("--requests", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()

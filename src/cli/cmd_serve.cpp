@@ -76,9 +76,10 @@ void setup_serve(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(int64_t(1), kMaxSamples));
     cmd->add_option("--stroke-pool", a->engine.stroke_pool,
-                    "stroke samples drawn per sample answered, the best kept (default: the run config's "
-                    "generate.stroke_pool; 1 answers fastest)")
-        ->check(CLI::Range(int64_t(1), int64_t(64)));
+                    "stroke samples drawn per sample answered, the best kept (default 1, the fastest; 0: the run "
+                    "config's generate.stroke_pool, e.g. 8 in full.yaml: better strokes, about 4x slower)")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t(0), int64_t(64)));
     cmd->add_option("--device", a->engine.device, "cpu, cuda or auto")
         ->capture_default_str()
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}));

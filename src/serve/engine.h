@@ -30,7 +30,7 @@ struct EngineOptions {
     std::string device = "auto";   // cpu | cuda | auto
     int64_t samples = 8;           // stroke samples per answer unless the request asks (1..kMaxSamples)
     int64_t candidates = 10;       // candidates listed per answer
-    int64_t stroke_pool = 0;       // stroke samples drawn per sample answered (0 = the run config's generate.stroke_pool)
+    int64_t stroke_pool = 1;       // stroke samples drawn per sample answered (0 = the run config's generate.stroke_pool; 1 keeps answers near 120 ms on 2 cores)
     int64_t evidence = 3;          // Kuzushiji training images shown per candidate
     uint64_t max_pixels = 0;       // largest decoded image (0 = the PNG reader's default, 4096x4096)
 };
