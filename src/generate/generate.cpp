@@ -61,19 +61,14 @@ Settings resolve_settings(const Config& cfg, const GenerateOptions& o) {
         throw Error("generate: mdn mode must be mean or sample, got '" + o.mdn_mode + "'");
     if (!o.condition.empty() && o.condition != "mdn" && o.condition != "candidates")
         throw Error("generate: condition must be mdn or candidates, got '" + o.condition + "'");
-    Settings s;
-    const GenerateConfig& g = cfg.generate;
-    s.samples = o.samples > 0 ? o.samples : g.samples;
-    s.temperature = o.temperature > 0 ? o.temperature : g.temperature;
-    s.mdn_temperature = o.mdn_temperature > 0 ? o.mdn_temperature : g.mdn_temperature;
-    s.mdn_mode = o.mdn_mode.empty() ? g.mdn_mode : o.mdn_mode == "mean";
-    s.max_len = o.max_len > 0 ? o.max_len : g.max_len;
+    Settings s = predict_settings(cfg.generate);
+    if (o.samples > 0) s.samples = o.samples;
+    if (o.temperature > 0) s.temperature = o.temperature;
+    if (o.mdn_temperature > 0) s.mdn_temperature = o.mdn_temperature;
+    if (!o.mdn_mode.empty()) s.mdn_mode = o.mdn_mode == "mean";
+    if (o.max_len > 0) s.max_len = o.max_len;
     if (s.max_len < 2) throw Error("generate: max_len must be >= 2, got " + std::to_string(s.max_len));
-    s.candidates = g.candidates;
-    s.candidate_temperature = g.candidate_temperature;
-    s.condition = o.condition.empty() ? g.condition : o.condition;
-    s.condition_top = g.condition_top;
-    s.stroke_pool = g.stroke_pool;
+    if (!o.condition.empty()) s.condition = o.condition;
     return s;
 }
 

@@ -13,15 +13,16 @@ namespace k2k {
 
 namespace {
 
-// The sample whose rendered strokes agree best with `mean`, the mean ink they trace (the predicted pixels or
-// the candidate's raster), first.
+// The `keep` samples whose rendered strokes agree best with `mean`, the mean ink they trace (the
+// predicted pixels or the candidate's raster), best first.
 std::vector<Stroke3> ranked_by_agreement(std::vector<Stroke3> sketches, const RasterOptions& raster,
-                                         const torch::Tensor& mean, torch::Device device) {
+                                         const torch::Tensor& mean, int64_t keep, torch::Device device) {
     std::vector<Image> renders;
     for (const Stroke3& sketch : sketches) renders.push_back(render_strokes(stroke3_to_strokes(sketch), raster));
-    const std::vector<int64_t> order = agreement_order(sample_agreement(images_to_tensor(renders, device), mean.unsqueeze(0)));
+    const std::vector<int64_t> rows =
+        best_rows(images_to_tensor(renders, device), mean.unsqueeze(0), int64_t(sketches.size()), keep);
     std::vector<Stroke3> ranked;
-    for (int64_t k : order) ranked.push_back(std::move(sketches[size_t(k)]));
+    for (int64_t k : rows) ranked.push_back(std::move(sketches[size_t(k)]));
     return ranked;
 }
 
@@ -34,6 +35,21 @@ std::vector<Stroke3> unscale_sketches(std::vector<Stroke3> sketches, float scale
             row[1] *= scale;
         }
     return sketches;
+}
+
+PredictSettings predict_settings(const GenerateConfig& g) {
+    PredictSettings s;
+    s.samples = g.samples;
+    s.temperature = g.temperature;
+    s.mdn_temperature = g.mdn_temperature;
+    s.mdn_mode = g.mdn_mode;
+    s.max_len = g.max_len;
+    s.candidates = g.candidates;
+    s.candidate_temperature = g.candidate_temperature;
+    s.condition = g.condition;
+    s.condition_top = g.condition_top;
+    s.stroke_pool = g.stroke_pool;
+    return s;
 }
 
 ImageModels load_image_models(const Config& cfg, const Dataset& ds, torch::Device device) {
@@ -80,8 +96,7 @@ Prediction predict_image(ImageModels& m, const PredictSettings& s, const Image& 
         m.sketch.model->sample(pool > 1 ? z_sketch.repeat_interleave(pool, 0) : z_sketch, so, gen), m.sketch.scale);
 
     Prediction p;
-    p.sketches = ranked_by_agreement(std::move(sketches), m.sketch.raster, ink.mean(0), device);
-    p.sketches.resize(size_t(n));
+    p.sketches = ranked_by_agreement(std::move(sketches), m.sketch.raster, ink.mean(0), n, device);
     p.candidates = top_candidates(log_likelihood, m.candidates, s.candidates, s.candidate_temperature)[0];
     p.reconstruction = tensor_to_image(recon[0][0], 255.0);
     p.modern = tensor_to_image(mean[0], 255.0);

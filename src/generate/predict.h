@@ -30,6 +30,10 @@ struct PredictSettings {
     int64_t stroke_pool = 1;           // stroke samples drawn per sample kept (the best by agreement with their ink)
 };
 
+// The run config's `generate` section as settings; the callers override what their command line or
+// server options set.
+PredictSettings predict_settings(const GenerateConfig& g);
+
 // The trained models of the image path (paper path 2), loaded once.
 struct ImageModels {
     ConvVae vae_old{nullptr};
