@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev libjpeg62-turbo-dev
   libopenblas0-openmp libzip-dev libeigen3-dev
   libcpp-httplib-dev
+  # the headers c10d's Gloo process group needs (data-parallel training, --nproc)
+  libgloo-dev
   # clang with its ASan/UBSan and libFuzzer runtimes, for tests/run_sanitized.sh
   clang-14 libclang-rt-14-dev
   python3 python3-torch python3-numpy

@@ -8,6 +8,7 @@
 
 #include "data/selection.h"
 #include "run/run_dir.h"
+#include "train/data_parallel.h"
 #include "train/stage_common.h"
 #include "util/error.h"
 
@@ -33,9 +34,11 @@ void clear_stage_folder(const std::string& dir) {
 
 }  // namespace
 
-void train_stage(const Config& config, const std::string& stage, TrainingData& data, torch::Device device, bool resume) {
-    if (stage == "reader") return train_reader(config, data, device, resume);      // evaluation stages
-    if (stage == "baseline") return train_baseline(config, data, device, resume);  // need no other stage
+void train_stage(const Config& config, const std::string& stage, TrainingData& data, torch::Device device, bool resume,
+                 DataParallel* dp_or_null) {
+    DataParallel& dp = dp_or_null ? *dp_or_null : DataParallel::single();
+    if (stage == "reader") return train_reader(config, data, device, resume, dp);      // evaluation stages
+    if (stage == "baseline") return train_baseline(config, data, device, resume, dp);  // need no other stage
     const std::vector<std::string>& names = stage_names();
     auto at = std::find(names.begin(), names.end(), stage);
     if (at == names.end()) throw Error("unknown stage '" + stage + "' (expected vae_new, vae_old, mdn, sketch, reader or baseline)");
@@ -46,14 +49,25 @@ void train_stage(const Config& config, const std::string& stage, TrainingData& d
         if (!stage_complete(stage_dir(config, n)))
             throw Error("stage " + stage + " needs stage " + n + " to be complete in " + config.run_dir +
                         " (k2k train --stage " + n + ", or k2k pipeline)");
-    if (stage == "vae_new" || stage == "vae_old") train_vae(config, stage, data, device, resume);
-    if (stage == "mdn") train_mdn(config, data, device, resume);
-    if (stage == "sketch") train_sketch(config, data, device, resume);
+    if (stage == "vae_new" || stage == "vae_old") train_vae(config, stage, data, device, resume, dp);
+    if (stage == "mdn") train_mdn(config, data, device, resume, dp);
+    if (stage == "sketch") train_sketch(config, data, device, resume, dp);
 }
 
-void run_pipeline(const Config& config, torch::Device device, bool resume) {
-    prepare_run_dir(config);
-    TrainingData data = select_training_data(load_or_prepare_dataset(config.data, true), config.data);
+TrainingData load_training_data(const Config& config, DataParallel* dp_or_null) {
+    DataParallel& dp = dp_or_null ? *dp_or_null : DataParallel::single();
+    if (dp.is_main()) prepare_run_dir(config);
+    // Rank 0 prepares a missing cache; the others read it after.
+    Dataset ds;
+    if (dp.is_main()) ds = load_or_prepare_dataset(config.data, true);
+    dp.barrier();
+    if (!dp.is_main()) ds = load_or_prepare_dataset(config.data, false);
+    return select_training_data(std::move(ds), config.data);
+}
+
+void run_pipeline(const Config& config, torch::Device device, bool resume, DataParallel* dp_or_null) {
+    DataParallel& dp = dp_or_null ? *dp_or_null : DataParallel::single();
+    TrainingData data = load_training_data(config, &dp);
     std::printf("[data] modern train/val/test %zu/%zu/%zu, Kuzushiji train/val/test %zu/%zu/%zu, paired classes %zu\n",
                 data.modern[0].size(), data.modern[1].size(), data.modern[2].size(), data.old[0].size(),
                 data.old[1].size(), data.old[2].size(), data.old_to_modern.size());
@@ -66,12 +80,12 @@ void run_pipeline(const Config& config, torch::Device device, bool resume) {
         }
         // A stale stage (complete or interrupted) was trained on the old weights of an earlier
         // stage: neither skip it nor resume it, but clear it deliberately and train it afresh.
-        if (retrained && std::filesystem::exists(dir)) {
+        if (retrained && dp.is_main() && std::filesystem::exists(dir)) {
             clear_stage_folder(dir);
             std::printf("[%s] stale: an earlier stage was retrained; cleared %s\n", stage.c_str(), dir.c_str());
             std::fflush(stdout);
         }
-        train_stage(config, stage, data, device, retrained ? false : resume);
+        train_stage(config, stage, data, device, retrained ? false : resume, &dp);
         retrained = true;
     }
     for (const std::string& stage : eval_stage_names()) {  // optional; depend on no other stage
@@ -80,7 +94,7 @@ void run_pipeline(const Config& config, torch::Device device, bool resume) {
             std::printf("[%s] already complete in %s, skipped\n", stage.c_str(), stage_dir(config, stage).c_str());
             continue;
         }
-        train_stage(config, stage, data, device, resume);
+        train_stage(config, stage, data, device, resume, &dp);
     }
 }
 

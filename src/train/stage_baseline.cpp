@@ -13,12 +13,13 @@
 #include "run/loaders.h"
 #include "run/options.h"
 #include "train/stage_common.h"
+#include "train/data_parallel.h"
 #include "train/stage_runner.h"
 #include "util/error.h"
 
 namespace k2k {
 
-void train_baseline(const Config& cfg, TrainingData& td, torch::Device device, bool resume) {
+void train_baseline(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp) {
     const BaselineConfig& bc = cfg.baseline;
     const std::vector<size_t>& train = td.old[0];
     require_items(train, "baseline", "Kuzushiji-Kanji images");
@@ -41,14 +42,15 @@ void train_baseline(const Config& cfg, TrainingData& td, torch::Device device, b
     torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(bc.lr));
     std::mt19937 rng{uint32_t(seed)};
 
-    StageLoopOptions lo = stage_loop_options(cfg, "baseline", bc.steps, bc.eval_every, resume);
+    StageLoopOptions lo = stage_loop_options(cfg, "baseline", bc.steps, bc.eval_every, resume, dp);
     lo.terms = {"loss", "acc"};
     lo.extras = {"lr", "grad_norm"};
 
     StageHooks hooks;
-    hooks.train_step = [&](int64_t) {
+    hooks.train_step = [&](int64_t step) {
         model->train();
-        std::vector<size_t> pick = draw_indices(train.size(), size_t(bc.batch_size), rng);
+        std::vector<size_t> pick = dp.shard(draw_indices(train.size(), size_t(bc.batch_size), rng), "baseline");
+        dp.step_streams(seed, step, rng);  // several workers: each its own dropout masks
         for (size_t& p : pick) p = train[p];
         torch::Tensor x = old_images(td.ds, pick, nullptr, 64, 64, device);  // (B,1,64,64)
         torch::Tensor y = labels(pick);
@@ -56,7 +58,7 @@ void train_baseline(const Config& cfg, TrainingData& td, torch::Device device, b
         torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
         opt.zero_grad();
         loss.backward();
-        double norm = clip_and_step(model->parameters(), opt, 0.0);
+        double norm = clip_and_step(dp, model->parameters(), opt, 0.0);
         double acc = logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
         return std::vector<double>{loss.item<double>(), acc, bc.lr, norm};
     };
@@ -86,6 +88,7 @@ void train_baseline(const Config& cfg, TrainingData& td, torch::Device device, b
         at::Generator global = at::detail::getDefaultCPUGenerator();
         archive_read_generator(a, "global_gen", global);
     };
+    hooks.tensors = [&]() { return module_tensors({model.get()}); };
     run_stage_loop(lo, hooks);
 }
 

@@ -14,6 +14,7 @@
 #include "data/labelled_images.h"
 #include "run/classifier.h"
 #include "run/run_dir.h"
+#include "train/data_parallel.h"
 #include "train/stage_common.h"
 #include "train/stage_runner.h"
 #include "util/error.h"
@@ -92,7 +93,8 @@ void train_classifier(const Config& cfg, torch::Device device, bool resume) {
         return torch::tensor(y, torch::kInt64).to(device);
     };
 
-    StageLoopOptions lo = stage_loop_options(cfg, "classify", c.epochs * steps_per_epoch, c.eval_every, resume);
+    StageLoopOptions lo = stage_loop_options(cfg, "classify", c.epochs * steps_per_epoch, c.eval_every, resume,
+                                             DataParallel::single());
     lo.terms = {"error", "loss"};
     lo.extras = {"train_acc", "lr", "grad_norm"};
     namespace F = torch::nn::functional;
@@ -127,7 +129,7 @@ void train_classifier(const Config& cfg, torch::Device device, bool resume) {
         }
         opt->zero_grad();
         loss.backward();
-        const double norm = clip_and_step(net.module().parameters(), *opt, 0.0);
+        const double norm = clip_and_step(DataParallel::single(), net.module().parameters(), *opt, 0.0);
         const double acc = logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
         return std::vector<double>{1.0 - acc, loss.item<double>(), acc, lr, norm};
     };

@@ -10,6 +10,7 @@
 #include "data/split.h"
 #include "run/checkpoint.h"
 #include "run/run_dir.h"
+#include "train/data_parallel.h"
 #include "train/stage_runner.h"
 #include "util/error.h"
 
@@ -30,7 +31,7 @@ void require_items(const std::vector<size_t>& items, const std::string& stage, c
 }
 
 StageLoopOptions stage_loop_options(const Config& cfg, const std::string& stage, int64_t steps, int64_t eval_every,
-                                    bool resume) {
+                                    bool resume, DataParallel& dp) {
     StageLoopOptions lo;
     lo.name = stage;
     lo.dir = stage_dir(cfg, stage);
@@ -38,7 +39,17 @@ StageLoopOptions stage_loop_options(const Config& cfg, const std::string& stage,
     lo.eval_every = eval_every;
     lo.log_every = cfg.log_every;
     lo.resume = resume;
+    lo.dp = &dp;
     return lo;
+}
+
+std::vector<torch::Tensor> module_tensors(const std::vector<const torch::nn::Module*>& modules) {
+    std::vector<torch::Tensor> out;
+    for (const torch::nn::Module* m : modules) {
+        for (const torch::Tensor& p : m->parameters()) out.push_back(p);
+        for (const torch::Tensor& b : m->buffers()) out.push_back(b);
+    }
+    return out;
 }
 
 void set_checkpoint_hooks(StageHooks& hooks, torch::nn::Module& model, torch::optim::Optimizer& opt, std::mt19937& rng,
@@ -55,10 +66,12 @@ void set_checkpoint_hooks(StageHooks& hooks, torch::nn::Module& model, torch::op
         archive_read_rng(a, "rng", rng);
         archive_read_generator(a, "gen", gen);
     };
+    hooks.tensors = [&model]() { return module_tensors({&model}); };
 }
 
-double clip_and_step(const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt, double clip,
-                     bool per_element) {
+double clip_and_step(DataParallel& dp, const std::vector<torch::Tensor>& params, torch::optim::Optimizer& opt,
+                     double clip, bool per_element) {
+    dp.average_gradients(params);
     // No clipping = a max norm of FLT_MAX: clip_grad_norm_ turns max_norm into a float scalar, and 1e300
     // threw "value cannot be converted to type float without overflow". Per element, the norm is
     // measured (as the NaN guard needs it) without rescaling, then each value is clipped.

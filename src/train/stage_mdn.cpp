@@ -8,6 +8,7 @@
 
 #include "run/checkpoint.h"
 #include "train/stage_common.h"
+#include "train/data_parallel.h"
 #include "train/stage_runner.h"
 #include "run/batches.h"
 #include "run/loaders.h"
@@ -60,7 +61,7 @@ LatentPairs encode_pairs(ConvVae& vae_old, ConvVae& vae_new, const TrainingData&
 
 }  // namespace
 
-void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool resume) {
+void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp) {
     const MdnConfig& mc = cfg.mdn;
     if (td.pairs[0].empty())
         throw Error("mdn: no Kuzushiji-Kanji training image has a KanjiVG counterpart in the selected data "
@@ -103,9 +104,10 @@ void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool r
     std::mt19937 rng{uint32_t(seed)};
     at::Generator gen = at::detail::createCPUGenerator(seed);
 
+    StepStreams streams;  // this step's augmentation and noise (the stage's own with one worker)
     auto noisy = [&](const torch::Tensor& mu, const torch::Tensor& logvar, bool sample) {
         if (!sample) return mu;
-        torch::Tensor eps = torch::randn(mu.sizes(), gen, torch::kFloat32).to(mu.device());
+        torch::Tensor eps = torch::randn(mu.sizes(), streams.noise, torch::kFloat32).to(mu.device());
         return mu + torch::exp(0.5 * logvar) * eps;
     };
     // z_old of the Kuzushiji images of `pairs` [picked], augmented when `aug` is given.
@@ -118,14 +120,15 @@ void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool r
         return vae_old->encode(x);
     };
 
-    StageLoopOptions lo = stage_loop_options(cfg, "mdn", mc.steps, mc.eval_every, resume);
+    StageLoopOptions lo = stage_loop_options(cfg, "mdn", mc.steps, mc.eval_every, resume, dp);
     lo.terms = {"nll"};
     lo.extras = {"lr", "grad_norm", "ce"};  // ce: the contrastive term (0 when off)
 
     StageHooks hooks;
-    hooks.train_step = [&](int64_t) {
+    hooks.train_step = [&](int64_t step) {
         model->train();
-        std::vector<size_t> pick = draw_indices(size_t(train.size()), size_t(mc.batch_size), rng);
+        std::vector<size_t> pick = dp.shard(draw_indices(size_t(train.size()), size_t(mc.batch_size), rng), "mdn");
+        streams = dp.step_streams(seed, step, rng, &gen);
         std::vector<int64_t> pick64(pick.begin(), pick.end());
         torch::Tensor idx = torch::tensor(pick64, torch::kInt64).to(device);
         torch::Tensor z_old;
@@ -133,7 +136,7 @@ void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool r
             if (finetune) vae_old->train();
             std::optional<torch::NoGradGuard> frozen;
             if (!finetune) frozen.emplace();
-            auto [mu, logvar] = encode_images(train_pairs, pick, mc.augment ? &rng : nullptr);
+            auto [mu, logvar] = encode_images(train_pairs, pick, mc.augment ? streams.augment : nullptr);
             z_old = noisy(mu, logvar, mc.sample_z_old);
         } else {
             z_old = noisy(train.old_mu.index_select(0, idx), train.old_logvar.index_select(0, idx), mc.sample_z_old);
@@ -163,7 +166,7 @@ void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool r
         }
         opt.zero_grad();
         loss.backward();
-        double norm = clip_and_step(params, opt, mc.grad_clip);
+        double norm = clip_and_step(dp, params, opt, mc.grad_clip);
         return std::vector<double>{nll.item<double>(), mc.lr, norm, ce_value};
     };
     hooks.evaluate = [&]() {

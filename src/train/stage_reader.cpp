@@ -13,12 +13,13 @@
 #include "run/loaders.h"
 #include "run/options.h"
 #include "train/stage_common.h"
+#include "train/data_parallel.h"
 #include "train/stage_runner.h"
 #include "util/error.h"
 
 namespace k2k {
 
-void train_reader(const Config& cfg, TrainingData& td, torch::Device device, bool resume) {
+void train_reader(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp) {
     const ReaderConfig& rc = cfg.reader;
     const Dataset& ds = td.ds;
     const std::vector<size_t> entries = reader_class_entries(ds);
@@ -54,7 +55,7 @@ void train_reader(const Config& cfg, TrainingData& td, torch::Device device, boo
 
     const auto ce_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(rc.label_smoothing);
 
-    StageLoopOptions lo = stage_loop_options(cfg, "reader", rc.steps, rc.eval_every, resume);
+    StageLoopOptions lo = stage_loop_options(cfg, "reader", rc.steps, rc.eval_every, resume, dp);
     lo.terms = {"loss", "acc"};
     lo.extras = {"lr", "grad_norm"};
 
@@ -72,13 +73,16 @@ void train_reader(const Config& cfg, TrainingData& td, torch::Device device, boo
             seeds.push_back(rng());
             labels.push_back(int64_t(c));
         }
+        picked = dp.shard(picked, "reader");  // every worker drew the whole batch and its seeds
+        seeds = dp.shard(seeds, "reader");
+        labels = dp.shard(labels, "reader");
         torch::Tensor x = reader_batch(ds, picked, seeds, aug, device);  // (B,1,64,64)
         torch::Tensor y = torch::tensor(labels, torch::kInt64).to(device);
         torch::Tensor logits = model->forward(x);
         torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, ce_options);
         opt.zero_grad();
         loss.backward();
-        double norm = clip_and_step(model->parameters(), opt, 0.0);
+        double norm = clip_and_step(dp, model->parameters(), opt, 0.0);
         double acc = logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
         return std::vector<double>{loss.item<double>(), acc, lr, norm};
     };
@@ -106,7 +110,9 @@ void train_reader(const Config& cfg, TrainingData& td, torch::Device device, boo
         archive_read_optimizer(a, "optimizer", opt);
         archive_read_rng(a, "rng", rng);
     };
+    hooks.tensors = [&]() { return module_tensors({model.get()}); };
     run_stage_loop(lo, hooks);
+    if (!dp.is_main()) return;
 
     TrainedReader best = load_trained_reader(cfg, device);
     ReaderAccuracy clean = reader_clean_accuracy(best.model, ds, entries, aug, device);

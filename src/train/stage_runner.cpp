@@ -2,6 +2,7 @@
 #include "train/stage_runner.h"
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "run/checkpoint.h"
+#include "train/data_parallel.h"
 #include "util/progress.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -113,13 +115,19 @@ StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
     // With 0 steps the loop would write done.json and no checkpoint (the config refuses it too).
     if (o.steps < 1)
         throw Error(o.name + ": steps is " + std::to_string(o.steps) + "; a stage needs at least one step (set steps >= 1)");
-    fs::create_directories(o.dir);
+    DataParallel& dp = o.dp ? *o.dp : DataParallel::single();
+    const bool main = dp.is_main();
+    if (dp.world_size() > 1 && !hooks.tensors)
+        throw Error(o.name + ": this stage cannot run data-parallel (it names no weights to keep equal)");
+    dp.barrier();  // rank 0's file work of the stage before (a stale folder cleared) is done
+    if (main) fs::create_directories(o.dir);
     const std::string last_path = (fs::path(o.dir) / "last.pt").string();
     const std::string best_path = (fs::path(o.dir) / "best.pt").string();
     const std::string metrics_path = (fs::path(o.dir) / "metrics.csv").string();
     const std::string done_path = (fs::path(o.dir) / "done.json").string();
-    remove_killed_saves(o);
+    if (main) remove_killed_saves(o);
     refuse_silent_restart(o, last_path, done_path);
+    dp.barrier();  // every worker decided from the same files before rank 0 removes any
 
     StageResult result;
     int64_t step = 0;
@@ -133,16 +141,17 @@ StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
             best = archive_read_double(a, "k2k_best_val");
             hooks.load(a);
         });
-        trim_metrics(metrics_path, step);
         result.resumed_at = step;
         last_good = last_path + " (step " + std::to_string(step) + ")";
-    } else {
+        if (main) trim_metrics(metrics_path, step);
+    } else if (main) {
         for (const std::string& p : {last_path, best_path, metrics_path, done_path}) fs::remove(p);
     }
-    fs::remove(done_path);
+    if (main) fs::remove(done_path);
+    if (dp.world_size() > 1) dp.broadcast(hooks.tensors());
 
     Progress progress(o.name, o.steps, step, o.log_every);
-    if (result.resumed_at >= 0) progress.message("resumed from " + last_path + " at step " + std::to_string(step));
+    if (main && result.resumed_at >= 0) progress.message("resumed from " + last_path + " at step " + std::to_string(step));
     auto t0 = std::chrono::steady_clock::now();
     auto wall = [&]() { return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     auto save_to = [&](const std::string& path, int64_t at) {
@@ -157,23 +166,37 @@ StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
     // K2K_DEBUG_NAN_STEP=N turns the loss of step N into NaN: a way to see (and test) the guard.
     const char* nan_env = std::getenv("K2K_DEBUG_NAN_STEP");
     const int64_t nan_step = nan_env ? std::atoll(nan_env) : -1;
+    // K2K_DEBUG_KILL_RANK=R with K2K_DEBUG_KILL_STEP=N: worker R dies (SIGKILL) after step N, to
+    // see (and test) how the other workers stop.
+    const char* kill_rank_env = std::getenv("K2K_DEBUG_KILL_RANK");
+    const char* kill_step_env = std::getenv("K2K_DEBUG_KILL_STEP");
+    const int kill_rank = kill_rank_env && kill_step_env ? std::atoi(kill_rank_env) : -1;
+    const int64_t kill_step = kill_step_env ? std::atoll(kill_step_env) : -1;
     std::vector<double> last_train, last_val;
     const int64_t first = step;
     for (; step < o.steps; ++step) {
-        std::vector<double> values = hooks.train_step(step);
+        std::vector<double> values = dp.average(hooks.train_step(step));
+        if (kill_rank == dp.rank() && step + 1 == kill_step) std::raise(SIGKILL);
         if (step + 1 == nan_step && !values.empty()) values[0] = std::nan("");
         check_finite(o, step + 1, values, "loss term", last_good);
         last_train = values;
         int64_t done = step + 1;
-        if (done % o.log_every == 0 || done == o.steps) append_metrics(metrics_path, o, done, wall(), "train", values);
+        if (main && (done % o.log_every == 0 || done == o.steps)) append_metrics(metrics_path, o, done, wall(), "train", values);
         std::vector<std::pair<std::string, double>> shown;
         for (size_t i = 0; i < o.terms.size() && i < values.size(); ++i) shown.emplace_back(o.terms[i], values[i]);
-        progress.update(done, shown);
+        if (main) progress.update(done, shown);
 
         if (done % o.eval_every == 0 || done == o.steps) {
-            std::vector<double> val = hooks.evaluate();
+            std::vector<double> val;
+            if (main) val = hooks.evaluate();
+            dp.broadcast_values(val, o.terms.size());
             check_finite(o, done, val, "validation term", last_good);
             last_val = val;
+            if (!main) {
+                if (val[0] < best) best = val[0];
+                last_good = last_path + " (step " + std::to_string(done) + ")";
+                continue;
+            }
             append_metrics(metrics_path, o, done, wall(), "val", val);
             std::ostringstream msg;
             msg << "step " << done << " validation:";
@@ -188,10 +211,19 @@ StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
             progress.message(msg.str());
         }
     }
-    progress.finish();
+    const DataParallel::ReduceTime reduce = dp.take_reduce_time();
     result.steps_done = o.steps - first;
     result.best_val = best;
     result.wall_s = wall();
+    if (!main) {
+        dp.barrier();  // rank 0 has written done.json: the next stage sees this one complete
+        return result;
+    }
+    progress.finish();
+    if (reduce.calls > 0)
+        std::printf("[%s] data-parallel over %d workers: gradient all-reduce %.2f ms per step (%lld values)\n",
+                    o.name.c_str(), dp.world_size(), 1000.0 * reduce.seconds / double(reduce.calls),
+                    (long long)reduce.values);
 
     nlohmann::json done_json;
     done_json["stage"] = o.name;
@@ -203,6 +235,7 @@ StageResult run_stage_loop(const StageLoopOptions& o, const StageHooks& hooks) {
         if (i < last_val.size()) done_json["val"][o.terms[i]] = last_val[i];
     }
     write_file_atomic(done_path, done_json.dump(2) + "\n");
+    dp.barrier();
     return result;
 }
 

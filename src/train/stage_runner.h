@@ -11,6 +11,8 @@
 
 namespace k2k {
 
+class DataParallel;
+
 struct StageLoopOptions {
     std::string name;                 // stage name shown in logs, e.g. "vae_new"
     std::string dir;                  // stage folder: last.pt, best.pt, metrics.csv, done.json
@@ -21,6 +23,7 @@ struct StageLoopOptions {
                                       // stage was interrupted (last.pt, no done.json), an error
     std::vector<std::string> terms;   // names of the values the hooks return; terms[0] is minimised (best.pt)
     std::vector<std::string> extras;  // train-only values (lr, kl_weight, grad_norm...) after the terms
+    DataParallel* dp = nullptr;       // the workers of a data-parallel run (null: this process alone)
 };
 
 struct StageHooks {
@@ -31,6 +34,9 @@ struct StageHooks {
     // Everything needed to continue exactly: weights, optimiser state, RNG states.
     std::function<void(torch::serialize::OutputArchive&)> save;
     std::function<void(torch::serialize::InputArchive&)> load;
+    // The weights and buffers that must be equal on every worker (data-parallel runs: rank 0's are
+    // broadcast after the start or the resume).
+    std::function<std::vector<torch::Tensor>()> tensors;
 };
 
 struct StageResult {
@@ -44,6 +50,9 @@ struct StageResult {
 // throws k2k::Error when options.steps < 1 or when the stage was interrupted and resume is false
 // ("<dir>/last.pt: stage <name> was interrupted at step N; pass --resume to continue it, or delete
 // <dir> to start it over"). A complete stage trained again without resume starts over.
+// Data-parallel (options.dp with N > 1): every worker runs the steps on its shard; the logged
+// values are the workers' mean; rank 0 alone validates (its terms broadcast, so every worker
+// stops alike on a NaN), writes checkpoints, metrics and done.json, and shows progress.
 StageResult run_stage_loop(const StageLoopOptions& options, const StageHooks& hooks);
 
 }  // namespace k2k

@@ -9,6 +9,7 @@
 
 #include "run/checkpoint.h"
 #include "train/stage_common.h"
+#include "train/data_parallel.h"
 #include "train/stage_runner.h"
 #include "run/batches.h"
 #include "run/loaders.h"
@@ -43,7 +44,7 @@ SketchSet build_sketches(const TrainingData& td, const std::vector<size_t>& item
 
 }  // namespace
 
-void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, bool resume) {
+void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp) {
     const SketchConfig& sc = cfg.sketch;
     size_t skipped = 0;
     SketchSet train = build_sketches(td, td.modern[0], sc, &skipped);
@@ -96,7 +97,7 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
     at::Generator gen = at::detail::createCPUGenerator(seed);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
 
-    StageLoopOptions lo = stage_loop_options(cfg, "sketch", sc.steps, sc.eval_every, resume);
+    StageLoopOptions lo = stage_loop_options(cfg, "sketch", sc.steps, sc.eval_every, resume, dp);
     lo.terms = {"loss", "ls", "lp", "kl"};
     lo.extras = {"kl_weight", "lr", "grad_norm", "mdn_share"};
 
@@ -109,22 +110,32 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         const double w = kl_weight(step, sc.kl_weight_start, sc.kl_weight, sc.kl_decay);
 
         // Encoder-conditioned sketches first, MDN-conditioned ones after, so z is one cat.
+        // Every worker draws the whole batch and its conditioning (row -1: the encoder), then
+        // keeps its shard, so the shared stream stays in step.
         std::vector<size_t> pick = draw_indices(train.sketches.size(), size_t(sc.batch_size), rng);
-        std::vector<size_t> enc, via_mdn;
-        std::vector<int64_t> mdn_rows;
+        std::vector<int64_t> conditioning;
         for (size_t k : pick) {
             auto it = old_rows.find(train.modern[k]);
-            if (it != old_rows.end() && sc.mdn_fraction > 0 && unit(rng) < sc.mdn_fraction) {
-                via_mdn.push_back(k);
-                mdn_rows.push_back(it->second[rng() % it->second.size()]);
+            const bool mdn_draw = it != old_rows.end() && sc.mdn_fraction > 0 && unit(rng) < sc.mdn_fraction;
+            conditioning.push_back(mdn_draw ? it->second[rng() % it->second.size()] : -1);
+        }
+        pick = dp.shard(pick, "sketch");
+        conditioning = dp.shard(conditioning, "sketch");
+        StepStreams streams = dp.step_streams(seed, step, rng, &gen);
+        std::vector<size_t> enc, via_mdn;
+        std::vector<int64_t> mdn_rows;
+        for (size_t i = 0; i < pick.size(); ++i) {
+            if (conditioning[i] >= 0) {
+                via_mdn.push_back(pick[i]);
+                mdn_rows.push_back(conditioning[i]);
             } else {
-                enc.push_back(k);
+                enc.push_back(pick[i]);
             }
         }
         std::vector<const Stroke3*> order;
         for (size_t k : enc) order.push_back(&train.sketches[k]);
         for (size_t k : via_mdn) order.push_back(&train.sketches[k]);
-        const SketchBatch batch = sketch_batch(order, scale, max_len, start, &aug, &rng, canvas, device);
+        const SketchBatch batch = sketch_batch(order, scale, max_len, start, &aug, streams.augment, canvas, device);
         const torch::Tensor& strokes = batch.strokes;  // (B, T+1, 5)
 
         std::vector<torch::Tensor> zs;
@@ -140,20 +151,20 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
                 torch::NoGradGuard no_grad;
                 std::tie(mu, logvar) = encoder->encode(x);
             }
-            zs.push_back(encoder->sample_z(mu, logvar, gen));
+            zs.push_back(encoder->sample_z(mu, logvar, streams.noise));
             if (sc.finetune_encoder) kl = kl_term(mu, logvar, sc.kl_tolerance);
         }
         if (!via_mdn.empty()) {
             torch::NoGradGuard no_grad;
             torch::Tensor rows = torch::tensor(mdn_rows, torch::kInt64).to(device);
-            zs.push_back(mdn_sample(mdn.mdn->forward(z_old_mu.index_select(0, rows)), sc.mdn_temperature, gen, true));
+            zs.push_back(mdn_sample(mdn.mdn->forward(z_old_mu.index_select(0, rows)), sc.mdn_temperature, streams.noise, true));
         }
         torch::Tensor z = torch::cat(zs);
         ReconstructionLoss rec = model->reconstruction(strokes, z, batch.canvas);
         torch::Tensor loss = rec.lr + w * kl;
         opt.zero_grad();
         loss.backward();
-        double norm = clip_and_step(params, opt, sc.grad_clip, sc.grad_clip_mode == "value");
+        double norm = clip_and_step(dp, params, opt, sc.grad_clip, sc.grad_clip_mode == "value");
         return std::vector<double>{loss.item<double>(), rec.ls.item<double>(), rec.lp.item<double>(), kl.item<double>(),
                                    w, lr, norm, double(via_mdn.size()) / double(pick.size())};
     };
@@ -211,6 +222,7 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         at::Generator global = at::detail::getDefaultCPUGenerator();
         archive_read_generator(a, "global_gen", global);
     };
+    hooks.tensors = [&]() { return module_tensors({model.get(), encoder.get()}); };
     run_stage_loop(lo, hooks);
 }
 

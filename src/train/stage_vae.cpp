@@ -4,6 +4,7 @@
 
 #include "run/checkpoint.h"
 #include "train/stage_common.h"
+#include "train/data_parallel.h"
 #include "train/stage_runner.h"
 #include "run/batches.h"
 #include "run/loaders.h"
@@ -14,7 +15,8 @@
 
 namespace k2k {
 
-void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, torch::Device device, bool resume) {
+void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, torch::Device device, bool resume,
+               DataParallel& dp) {
     const bool modern = stage == "vae_new";
     const VaeConfig& vc = modern ? cfg.vae_new : cfg.vae_old;
     const std::vector<size_t>& train = modern ? td.modern[0] : td.old[0];
@@ -34,21 +36,22 @@ void train_vae(const Config& cfg, const std::string& stage, TrainingData& td, to
         return modern ? modern_images(td.ds, idx, aug, lo, hi, device) : old_images(td.ds, idx, aug, lo, hi, device);
     };
 
-    StageLoopOptions lo = stage_loop_options(cfg, stage, vc.steps, vc.eval_every, resume);
+    StageLoopOptions lo = stage_loop_options(cfg, stage, vc.steps, vc.eval_every, resume, dp);
     lo.terms = {"loss", "recon", "kl", "kl_raw"};
     lo.extras = {"lr", "grad_norm"};
 
     StageHooks hooks;
-    hooks.train_step = [&](int64_t) {
+    hooks.train_step = [&](int64_t step) {
         model->train();
-        std::vector<size_t> pick = draw_indices(train.size(), size_t(vc.batch_size), rng);
+        std::vector<size_t> pick = dp.shard(draw_indices(train.size(), size_t(vc.batch_size), rng), stage);
         for (size_t& p : pick) p = train[p];
-        torch::Tensor x = batch(pick, vc.augment ? &rng : nullptr);  // (B,1,64,64)
-        ConvVaeOutput out = model->forward(x, gen);
+        StepStreams streams = dp.step_streams(seed, step, rng, &gen);
+        torch::Tensor x = batch(pick, vc.augment ? streams.augment : nullptr);  // (B/N,1,64,64)
+        ConvVaeOutput out = model->forward(x, streams.noise);
         ConvVaeLoss loss = model->loss(out, x);
         opt.zero_grad();
         loss.total.backward();
-        double norm = clip_and_step(model->parameters(), opt, vc.grad_clip);
+        double norm = clip_and_step(dp, model->parameters(), opt, vc.grad_clip);
         return std::vector<double>{loss.total.item<double>(), loss.recon.item<double>(), loss.kl.item<double>(),
                                    loss.kl_raw.item<double>(), vc.lr, norm};
     };

@@ -424,7 +424,9 @@ TEST_F(GenerateTest, CandidateConditionDecodesTheBestCandidatesLatent) {
     const CandidateSet set = make_candidate_set(vae_new, ds, torch::kCPU);
     for (const GeneratedItem& item : s.items) {
         EXPECT_EQ(item.svgs.size(), 4u) << item.stem;
-        EXPECT_EQ(item.max_std, 0.0) << item.stem;
+        // One latent decoded N times in one batch: equal up to the rounding of batched kernels (seen
+        // 3.3e-8 on an AMD EPYC with AVX-512, exactly 0 on an earlier machine).
+        EXPECT_LT(item.max_std, 1e-6) << item.stem;
         ASSERT_FALSE(item.candidates.empty());
         const auto it = std::find(set.codepoints.begin(), set.codepoints.end(), item.candidates[0].codepoint);
         ASSERT_NE(it, set.codepoints.end());

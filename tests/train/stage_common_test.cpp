@@ -1,5 +1,6 @@
 // Tests for train/stage_common.h: the pieces every training stage shares.
 #include "train/stage_common.h"
+#include "train/data_parallel.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +24,7 @@ TEST(ClipAndStep, NormRescalesValueClipsEachElement) {
         torch::Tensor w = torch::zeros({3}, torch::requires_grad());
         torch::optim::SGD opt({w}, torch::optim::SGDOptions(1.0));
         w.mutable_grad() = torch::tensor({3.0f, -4.0f, 0.5f});
-        const double norm = clip_and_step({w}, opt, 1.0, per_element);
+        const double norm = clip_and_step(DataParallel::single(), {w}, opt, 1.0, per_element);
         EXPECT_NEAR(norm, std::sqrt(25.25), 1e-5);
         const std::vector<float> want = per_element ? std::vector<float>{-1.0f, 1.0f, -0.5f}
                                                     : std::vector<float>{float(-3 / std::sqrt(25.25)), float(4 / std::sqrt(25.25)),
