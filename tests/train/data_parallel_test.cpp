@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -208,6 +209,23 @@ TEST_F(DataParallelTest, AKilledWorkerStopsTheOtherWithOneClearLine) {
     EXPECT_FALSE(fs::exists(run_of(yaml) + "/mdn/done.json"));
     // Nothing half-written: the checkpoint of step 2 is whole and loads.
     EXPECT_NO_THROW(mdn_weights(yaml));
+}
+
+// Several hosts' way (here both on loopback): one k2k per rank with torchrun's variables, meeting
+// through rank 0's TCPStore; the same weights as the 1-worker run.
+TEST_F(DataParallelTest, TorchrunsVariablesMeetThroughATcpStore) {
+    const std::string one = copy_run("dp_tcp_one"), two = copy_run("dp_tcp_two");
+    ASSERT_EQ(k2k_cli("train --stage mdn --config " + one).status, 0);
+    const std::string port = std::to_string(20000 + int(getpid()) % 20000);
+    const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " K2K_DIST_TIMEOUT_S=60";
+    const std::string log = test::make_temp_dir("dp_tcp_log");
+    const std::string cmd = "(env K2K_THREADS=1 RANK=1 " + env + " " + K2K_BINARY + " train --stage mdn --config " + two +
+                            " > " + log + "/rank1.txt 2>&1 &) ; env K2K_THREADS=1 RANK=0 " + env + " " + K2K_BINARY +
+                            " train --stage mdn --config " + two + " > " + log + "/rank0.txt 2>&1";
+    const int rc = std::system(cmd.c_str());
+    ASSERT_EQ(rc, 0) << read_file_text(log + "/rank0.txt");
+    EXPECT_NE(read_file_text(log + "/rank0.txt").find("[data-parallel] rank 0 of 2 joined the process group"), std::string::npos);
+    EXPECT_LT(max_difference(mdn_weights(one), mdn_weights(two)), 1e-5);
 }
 
 TEST_F(DataParallelTest, ABatchThatDoesNotSplitIsRefusedByName) {
