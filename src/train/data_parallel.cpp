@@ -1,9 +1,19 @@
 // Data-parallel training: the environment, shards, and the c10d collectives (see data_parallel.h).
 #include "train/data_parallel.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <filesystem>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -59,11 +69,85 @@ std::pair<size_t, size_t> shard_range(size_t n, int rank, int world, const std::
 }
 
 #if defined(K2K_HAVE_GLOO)
+namespace {
+
+// torchrun's variables on one host (MASTER_ADDR on loopback): rank 0 listens on
+// 127.0.0.1:MASTER_PORT, and tells each of the other workers, as they connect, the path of a
+// FileStore made for this run (so a file left by a crashed run is never read). Returns that path.
+std::string loopback_rendezvous(const DistEnv& env, std::chrono::milliseconds timeout) {
+    const std::string where = "127.0.0.1:" + std::to_string(env.master_port);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto fail = [&](const std::string& what) -> std::string {
+        throw Error("worker " + std::to_string(env.rank) + ": rendezvous at " + where + ": " + what);
+    };
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(uint16_t(env.master_port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (env.rank == 0) {
+        const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+        const std::string path = (std::filesystem::temp_directory_path() /
+                                  ("k2k_store_" + std::to_string(getpid()) + "_" + std::to_string(now))).string();
+        const int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (server < 0) return fail(std::string("socket: ") + std::strerror(errno));
+        int one = 1;
+        setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(server, 64) != 0) {
+            const std::string why = std::strerror(errno);
+            close(server);
+            return fail("cannot listen (" + why + "; is MASTER_PORT in use?)");
+        }
+        for (int joined = 1; joined < env.world_size;) {
+            const int left_ms = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+            pollfd p{server, POLLIN, 0};
+            if (left_ms <= 0 || poll(&p, 1, left_ms) <= 0) {
+                close(server);
+                return fail(std::to_string(joined) + " of " + std::to_string(env.world_size) +
+                            " workers joined before the timeout ($K2K_DIST_TIMEOUT_S)");
+            }
+            const int peer = accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
+            if (peer < 0) continue;
+            const std::string line = path + "\n";
+            if (send(peer, line.data(), line.size(), MSG_NOSIGNAL) == ssize_t(line.size())) ++joined;
+            close(peer);
+        }
+        close(server);
+        return path;
+    }
+    // The others: connect (rank 0 may not listen yet), read one line.
+    while (true) {
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
+        if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+            std::string line;
+            char c = 0;
+            while (line.size() < 4096 && recv(fd, &c, 1, 0) == 1 && c != '\n') line += c;
+            close(fd);
+            if (c == '\n' && !line.empty()) return line;
+        } else {
+            close(fd);
+        }
+        if (std::chrono::steady_clock::now() > deadline)
+            return fail("rank 0 did not answer before the timeout ($K2K_DIST_TIMEOUT_S)");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+}  // namespace
+
 struct DataParallel::Group {
     c10::intrusive_ptr<c10d::Store> store;
     c10::intrusive_ptr<c10d_compat::Backend> gloo;  // CPU tensors (and CUDA ones without NCCL, via the CPU)
     c10::intrusive_ptr<c10d_compat::Backend> nccl;  // CUDA tensors, in CUDA builds with NCCL
     int rank = 0;
+    std::string store_file;       // the FileStore of a loopback rendezvous
+    bool own_store_file = false;  // rank 0 removes it at the end
+
+    ~Group() {
+        if (!own_store_file) return;
+        std::error_code ec;
+        std::filesystem::remove(store_file, ec);
+    }
 
     // Runs a collective and waits; a worker that died (connection reset) or hangs past the
     // timeout becomes one k2k::Error naming the operation.
@@ -102,6 +186,12 @@ std::unique_ptr<DataParallel> DataParallel::connect(const DistEnv& env) {
     try {
         if (!env.file_store.empty()) {
             group->store = c10::make_intrusive<c10d::FileStore>(env.file_store, env.world_size);
+        } else if (is_loopback(env.master_addr)) {
+            // One host: LibTorch 1.13's TCPStore would listen on every interface (it has no bind
+            // address), so rank 0 hands out a fresh FileStore over a socket bound to loopback.
+            group->own_store_file = env.rank == 0;
+            group->store_file = loopback_rendezvous(env, timeout);
+            group->store = c10::make_intrusive<c10d::FileStore>(group->store_file, env.world_size);
         } else {
             c10d::TCPStoreOptions o;
             o.port = uint16_t(env.master_port);
@@ -110,8 +200,8 @@ std::unique_ptr<DataParallel> DataParallel::connect(const DistEnv& env) {
             o.timeout = timeout;
             group->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
             // Several hosts: Gloo binds to this host's address ($K2K_GLOO_HOST, or what its hostname
-            // resolves to); one host (MASTER_ADDR on loopback): to the loopback interface only.
-            host = is_loopback(env.master_addr) ? "127.0.0.1" : env_string("K2K_GLOO_HOST", "");
+            // resolves to); on one host it stays on loopback.
+            host = env_string("K2K_GLOO_HOST", "");
         }
         group->store->setTimeout(timeout);
         group->gloo = c10d_compat::make_gloo(group->store, env.rank, env.world_size, host, timeout);

@@ -19,7 +19,7 @@ struct DistEnv {
     int rank = 0;                          // this worker, 0..world_size-1; rank 0 validates and writes
     int world_size = 1;                    // workers in all
     int local_rank = 0;                    // this worker on its host
-    std::string master_addr = "127.0.0.1"; // host of rank 0's TCPStore
+    std::string master_addr = "127.0.0.1"; // host of rank 0's TCPStore (on loopback: of its rendezvous socket)
     int master_port = 29500;               // its port
     std::string file_store;                // a FileStore path instead of the TCPStore (one host)
     int timeout_s = 300;                   // a collective waiting longer than this fails ($K2K_DIST_TIMEOUT_S)

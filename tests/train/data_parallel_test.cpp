@@ -211,9 +211,9 @@ TEST_F(DataParallelTest, AKilledWorkerStopsTheOtherWithOneClearLine) {
     EXPECT_NO_THROW(mdn_weights(yaml));
 }
 
-// Several hosts' way (here both on loopback): one k2k per rank with torchrun's variables, meeting
-// through rank 0's TCPStore; the same weights as the 1-worker run.
-TEST_F(DataParallelTest, TorchrunsVariablesMeetThroughATcpStore) {
+// torchrun's way on one host: one k2k per rank with RANK, WORLD_SIZE, MASTER_ADDR=127.0.0.1,
+// MASTER_PORT; they meet through rank 0's loopback rendezvous; the same weights as 1 worker.
+TEST_F(DataParallelTest, TorchrunsVariablesOnOneHostMeetOnLoopback) {
     const std::string one = copy_run("dp_tcp_one"), two = copy_run("dp_tcp_two");
     ASSERT_EQ(k2k_cli("train --stage mdn --config " + one).status, 0);
     const std::string port = std::to_string(20000 + int(getpid()) % 20000);
