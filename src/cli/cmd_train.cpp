@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 
+#include <torch/cuda.h>
+
 #include "cli/commands.h"
 #include "config/config.h"
 #include "run/run_dir.h"
@@ -69,9 +71,13 @@ bool launched_workers(const TrainArgs& a) {
 }
 
 // This process's place among the workers (alone: world size 1). Workers other than rank 0 print
-// nothing on stdout (rank 0 shows progress for all); their errors still go to stderr.
-std::unique_ptr<DataParallel> join_workers() {
-    std::unique_ptr<DataParallel> dp = DataParallel::connect(dist_env_from_environment());
+// nothing on stdout (rank 0 shows progress for all); their errors still go to stderr. On CUDA,
+// worker LOCAL_RANK takes GPU LOCAL_RANK (modulo the GPUs there are).
+std::unique_ptr<DataParallel> join_workers(torch::Device& device) {
+    const DistEnv env = dist_env_from_environment();
+    std::unique_ptr<DataParallel> dp = DataParallel::connect(env);
+    if (device.is_cuda() && env.world_size > 1)
+        device = torch::Device(torch::kCUDA, int8_t(env.local_rank % int(torch::cuda::device_count())));
     if (!dp->is_main() && !std::freopen("/dev/null", "w", stdout))
         throw Error("/dev/null: cannot redirect the output of worker " + std::to_string(dp->rank()));
     if (dp->world_size() > 1 && dp->is_main())
@@ -83,7 +89,7 @@ void run_train(const TrainArgs& a) {
     Config cfg = load_config(a.config);
     torch::Device device = resolve_device(a.device.empty() ? cfg.device : a.device);
     if (launched_workers(a)) return;
-    std::unique_ptr<DataParallel> dp = join_workers();
+    std::unique_ptr<DataParallel> dp = join_workers(device);
     std::optional<FolderLock> lock;  // one job per run folder (its workers: rank 0 holds it)
     if (dp->is_main()) lock.emplace(cfg.run_dir, "k2k train --stage " + a.stage);
     TrainingData data = load_training_data(cfg, dp.get());
@@ -98,7 +104,7 @@ void run_pipeline_cmd(const TrainArgs& a) {
         std::printf("[pipeline] all stages complete in %s\n", cfg.run_dir.c_str());
         return;
     }
-    std::unique_ptr<DataParallel> dp = join_workers();
+    std::unique_ptr<DataParallel> dp = join_workers(device);
     std::optional<FolderLock> lock;
     if (dp->is_main()) lock.emplace(cfg.run_dir, "k2k pipeline");
     std::printf("[pipeline] %s on %s, run folder %s\n", cfg.name.c_str(), device.str().c_str(), cfg.run_dir.c_str());
