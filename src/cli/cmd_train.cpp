@@ -1,13 +1,9 @@
 // k2k train / pipeline: run one stage or all stages from a YAML config.
 #include <CLI/CLI.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -60,9 +56,7 @@ bool launched_workers(const TrainArgs& a) {
     o.nproc = a.nproc;
     // The cores shared out, unless the user said how many per worker.
     if (!std::getenv("K2K_THREADS")) o.threads = std::max(1, runtime_threads() / a.nproc);
-    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    o.file_store = (std::filesystem::temp_directory_path() /
-                    ("k2k_store_" + std::to_string(getpid()) + "_" + std::to_string(now))).string();
+    o.file_store = new_store_path();
     std::printf("[data-parallel] %d workers on this host, torch threads per worker: %d\n", a.nproc,
                 o.threads > 0 ? o.threads : runtime_threads());
     std::fflush(stdout);

@@ -21,6 +21,7 @@
 #include "train/c10d_compat.h"
 #endif
 #include "util/error.h"
+#include "util/workers.h"
 
 namespace k2k {
 
@@ -85,9 +86,7 @@ std::string loopback_rendezvous(const DistEnv& env, std::chrono::milliseconds ti
     addr.sin_port = htons(uint16_t(env.master_port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (env.rank == 0) {
-        const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-        const std::string path = (std::filesystem::temp_directory_path() /
-                                  ("k2k_store_" + std::to_string(getpid()) + "_" + std::to_string(now))).string();
+        const std::string path = new_store_path();
         const int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (server < 0) return fail(std::string("socket: ") + std::strerror(errno));
         int one = 1;

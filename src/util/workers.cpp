@@ -48,6 +48,12 @@ std::string describe(int status) {
 
 }  // namespace
 
+std::string new_store_path() {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    return (std::filesystem::temp_directory_path() / ("k2k_store_" + std::to_string(getpid()) + "_" + std::to_string(now)))
+        .string();
+}
+
 std::vector<std::string> strip_nproc(const std::vector<std::string>& argv) {
     std::vector<std::string> out;
     for (size_t i = 0; i < argv.size(); ++i) {

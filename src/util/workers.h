@@ -14,6 +14,10 @@ struct WorkerOptions {
     int stop_grace_s = 10;         // after one fails: seconds the others get after SIGTERM, then SIGKILL
 };
 
+// A path in the temp folder no run has used (pid and clock in the name), for a c10d FileStore:
+// a file left by a crashed run is never read again.
+std::string new_store_path();
+
 // argv without `--nproc N` / `--nproc=N` (what each worker runs).
 std::vector<std::string> strip_nproc(const std::vector<std::string>& argv);
 
