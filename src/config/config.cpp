@@ -119,6 +119,8 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("mdn_temperature", s.mdn_temperature, "temperature on pi when sampling z~_new from the MDN during training", 0.01, 10);
     v.field("augment_scale", s.augment_scale, "per-axis random scale in [1-s, 1+s]", 0, 0.9);
     v.field("augment_drop", s.augment_drop, "probability of dropping a point inside a stroke", 0, 0.9);
+    v.field("normalization", s.normalization, "std: every offset divided by the training set's offset standard deviation (magenta); unit_bbox: each sketch moved and scaled to a unit bounding box, then divided by 0.16808838 (kanji2kanji; needs canvas_hidden 0, whose pen follows KanjiVG coordinates)", {"std", "unit_bbox"});
+    v.field("first_point_shift", s.first_point_shift, "unit_bbox only: training adds U[-s, s] per axis to each sketch's first point, in normalised units (kanji2kanji's random shift; 0 = off)", 0, 100);
     v.field("eval_every", s.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
     v.field("eval_batches", s.eval_batches, "validation batches per pass", 1, 1 << 20);
 
@@ -195,6 +197,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("train_limit", k.train_limit, "use only the first N training images before the hold-out (0 = all)", 0, kMaxInt);
     v.field("test_limit", k.test_limit, "score only the first N test images (0 = all)", 0, kMaxInt);
     v.field("eval_every", k.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
+    v.field("augment_shift", k.augment_shift, "training images moved by a random whole-pixel shift of up to this many pixels per axis, zero fill (0 = off)", 0, 64);
 }
 
 // YAML text that reads back as x: the shortest of at least 10 significant digits, and YAML's
@@ -422,6 +425,8 @@ void check_consistency(const Config& c, const std::string& file) {
         throw Error(file + ": reader.input_size and baseline.input_size must divide 64 (16, 32 or 64)");
     if (c.data.val_ratio + c.data.test_ratio >= 1.0)
         throw Error(file + ": data.val_ratio + data.test_ratio must be below 1");
+    if (c.sketch.normalization == "unit_bbox" && c.sketch.canvas_hidden > 0)
+        throw Error(file + ": sketch.normalization unit_bbox needs sketch.canvas_hidden 0 (the canvas follows the pen in KanjiVG coordinates, which a unit bounding box loses)");
 }
 
 // yaml-cpp 0.7 keeps every entry of a repeated key and node[key] finds the first, so a second

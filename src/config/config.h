@@ -78,6 +78,8 @@ struct SketchConfig {
     double mdn_temperature = 0.25;          // temperature on pi when sampling z~_new from the MDN in training
     double augment_scale = 0.15;            // per-axis random scale in [1-s, 1+s]
     double augment_drop = 0.1;              // probability of dropping a point inside a stroke
+    std::string normalization = "std";      // std: offsets divided by the training set's offset std (magenta) | unit_bbox: each sketch scaled to a unit bounding box, then / 0.16808838 (kanji2kanji; needs canvas_hidden 0)
+    double first_point_shift = 0.0;         // unit_bbox: training shifts each sketch's first point by U[-s, s] per axis (normalised units; 0 = off)
     int64_t eval_every = 250;               // steps between validation passes and checkpoints
     int64_t eval_batches = 4;               // validation batches per pass
 };
@@ -154,6 +156,7 @@ struct ClassifyConfig {
     int64_t train_limit = 0;                 // use only the first N training images (0 = all; tests and quick looks)
     int64_t test_limit = 0;                  // score only the first N test images (0 = all)
     int64_t eval_every = 500;                // steps between validation passes and checkpoints
+    int64_t augment_shift = 0;               // training images shifted by up to this many pixels per axis (zero fill; 0 = off)
 };
 
 struct Config {

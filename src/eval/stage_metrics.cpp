@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "data/stroke_norm.h"
 #include "data/strokes.h"
 #include "eval/scoring.h"
 #include "run/batches.h"
@@ -64,7 +65,7 @@ json sketch_metrics(const Config& config, TrainedSketch& sketch, const Dataset& 
     std::vector<size_t> entries;  // modern entry of each sketch
     size_t skipped = 0;
     for (size_t entry : items) {
-        Stroke3 stroke3 = modern_stroke3(dataset, entry, float(options.rdp_epsilon));
+        Stroke3 stroke3 = sketch_for_model(modern_stroke3(dataset, entry, float(options.rdp_epsilon)), options.normalization);
         if (stroke3.empty() || int64_t(stroke3.size()) > options.max_seq_len) {
             ++skipped;
             continue;

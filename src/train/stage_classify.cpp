@@ -45,6 +45,25 @@ double draw_beta(double alpha, std::mt19937& rng) {
 
 }  // namespace
 
+torch::Tensor shift_images(const torch::Tensor& x, int64_t max_shift, std::mt19937& rng) {
+    TORCH_CHECK(x.dim() == 4, "shift_images expects (B,C,H,W), got ", x.sizes());
+    TORCH_CHECK(max_shift >= 0, "shift_images: max_shift must be >= 0, got ", max_shift);
+    if (max_shift == 0) return x;
+    using torch::indexing::Slice;
+    const int64_t s = max_shift, h = x.size(2), w = x.size(3);
+    namespace F = torch::nn::functional;
+    torch::Tensor padded = F::pad(x, F::PadFuncOptions({s, s, s, s}));  // zeros around every image
+    std::uniform_int_distribution<int64_t> shift(-s, s);
+    std::vector<torch::Tensor> out;
+    out.reserve(size_t(x.size(0)));
+    for (int64_t b = 0; b < x.size(0); ++b) {
+        const int64_t dy = shift(rng), dx = shift(rng);
+        // Output pixel (i, j) is input pixel (i - dy, j - dx), i.e. padded (s + i - dy, s + j - dx).
+        out.push_back(padded[b].index({Slice(), Slice(s - dy, s - dy + h), Slice(s - dx, s - dx + w)}));
+    }
+    return torch::stack(out);
+}
+
 void train_classifier(const Config& cfg, torch::Device device, bool resume) {
     const ClassifyConfig& c = cfg.classify;
     if (c.model == "knn") {
@@ -70,7 +89,7 @@ void train_classifier(const Config& cfg, torch::Device device, bool resume) {
                                                   torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay));
     else
         opt = std::make_unique<torch::optim::Adam>(net.module().parameters(), torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
-    std::mt19937 rng{uint32_t(seed)};  // mixup: lambda, pairing, layer
+    std::mt19937 rng{uint32_t(seed)};  // shifts; mixup: lambda, pairing, layer
     at::Generator gen = at::detail::getDefaultCPUGenerator();  // dropout masks
 
     // Batch order: epoch e's permutation comes from (seed, e) alone.
@@ -110,7 +129,7 @@ void train_classifier(const Config& cfg, torch::Device device, bool resume) {
                 static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
         }
         const std::vector<int64_t> idx = batch_at(step);
-        torch::Tensor x = image_batch(train, idx, device);  // (B,1,H,W)
+        torch::Tensor x = shift_images(image_batch(train, idx, device), c.augment_shift, rng);  // (B,1,H,W)
         torch::Tensor y = labels_of(train, idx);            // (B,)
         torch::Tensor logits, loss;
         if (c.mixup == "none") {

@@ -17,6 +17,7 @@
 #include "run/run_dir.h"
 #include "runtime/runtime.h"
 #include "data/selection.h"
+#include "data/stroke_norm.h"
 #include "util/error.h"
 
 namespace k2k {
@@ -31,7 +32,7 @@ struct SketchSet {
 SketchSet build_sketches(const TrainingData& td, const std::vector<size_t>& items, const SketchConfig& sc, size_t* skipped) {
     SketchSet set;
     for (size_t m : items) {
-        Stroke3 s3 = modern_stroke3(td.ds, m, float(sc.rdp_epsilon));
+        Stroke3 s3 = sketch_for_model(modern_stroke3(td.ds, m, float(sc.rdp_epsilon)), sc.normalization);
         if (s3.empty() || int64_t(s3.size()) > sc.max_seq_len) {
             ++*skipped;
             continue;
@@ -52,9 +53,10 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
     if (train.sketches.empty()) throw Error("sketch: no KanjiVG training sketch fits sketch.max_seq_len = " + std::to_string(sc.max_seq_len));
     if (val_own.sketches.empty()) std::printf("[sketch] warning: no validation sketches; validating on the training sketches\n");
     const SketchSet& val = val_own.sketches.empty() ? train : val_own;
-    const float scale = stroke3_delta_std(train.sketches);
-    std::printf("[sketch] %zu training / %zu validation sketches (%zu longer than %lld rows skipped); delta std %.4f\n",
-                train.sketches.size(), val.sketches.size(), skipped, (long long)sc.max_seq_len, scale);
+    const float scale = model_stroke_scale(sc.normalization, stroke3_delta_std(train.sketches));
+    std::printf("[sketch] %zu training / %zu validation sketches (%zu longer than %lld rows skipped); %s scale %.4f\n",
+                train.sketches.size(), val.sketches.size(), skipped, (long long)sc.max_seq_len,
+                sc.normalization == "unit_bbox" ? "unit-bbox" : "delta std", scale);
 
     const int max_len = int(sc.max_seq_len);
     const StartToken start = sc.start_token == "pen_up" ? StartToken::PenUp : StartToken::PenDown;
@@ -135,6 +137,15 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         std::vector<const Stroke3*> order;
         for (size_t k : enc) order.push_back(&train.sketches[k]);
         for (size_t k : via_mdn) order.push_back(&train.sketches[k]);
+        std::vector<Stroke3> shifted;  // unit_bbox's random first-point shift, drawn from the step's augment stream
+        if (sc.normalization == "unit_bbox" && sc.first_point_shift > 0) {
+            shifted.reserve(order.size());
+            for (const Stroke3* s3 : order) {
+                shifted.push_back(*s3);
+                shift_first_point(shifted.back(), float(sc.first_point_shift) * scale, *streams.augment);
+            }
+            for (size_t k = 0; k < order.size(); ++k) order[k] = &shifted[k];
+        }
         const SketchBatch batch = sketch_batch(order, scale, max_len, start, &aug, streams.augment, canvas, device);
         const torch::Tensor& strokes = batch.strokes;  // (B, T+1, 5)
 

@@ -69,12 +69,19 @@ TEST(Config, DumpKeepsEveryDoubleExactly) {
     EXPECT_EQ(dump_config(back), dumped);
 }
 
+TEST(Config, UnitBboxNormalisationRefusesTheCanvas) {
+    EXPECT_EQ(error_of("sketch:\n  normalization: unit_bbox\n  canvas_hidden: 16\n"),
+              "x.yaml: sketch.normalization unit_bbox needs sketch.canvas_hidden 0 (the canvas follows the pen in KanjiVG "
+              "coordinates, which a unit bounding box loses)");
+    EXPECT_EQ(error_of("sketch:\n  normalization: box\n").rfind("x.yaml:2: sketch.normalization:", 0), 0u);
+}
+
 TEST(Config, UnknownKeysAreErrors) {
     EXPECT_EQ(error_of("sketch:\n  hiden_size: 3\n"),
               "x.yaml:2: unknown key 'sketch.hiden_size' (known keys of sketch: hidden_size, num_layers, cell, "
               "num_mixtures, output, recurrent_dropout_keep, canvas_hidden, rdp_epsilon, max_seq_len, start_token, batch_size, "
               "steps, lr, lr_decay, min_lr, grad_clip, grad_clip_mode, finetune_encoder, kl_tolerance, kl_weight, kl_weight_start, "
-              "kl_decay, mdn_fraction, mdn_temperature, augment_scale, augment_drop, eval_every, eval_batches)");
+              "kl_decay, mdn_fraction, mdn_temperature, augment_scale, augment_drop, normalization, first_point_shift, eval_every, eval_batches)");
     EXPECT_EQ(error_of("seed: 1\nskech: {}\n"),
               "x.yaml:2: unknown key 'skech' (known top-level keys: name, run_dir, seed, device, log_every, baseline, classify, "
               "data, generate, mdn, reader, sketch, vae_new, vae_old)");

@@ -23,6 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+int64_t shift_of(std::mt19937& rng, int64_t s) { return std::uniform_int_distribution<int64_t>(-s, s)(rng); }
+
 // n 28x28 images of 10 classes: class c is a bright 6x6 block at a place of its own, plus noise.
 void write_split(const std::string& dir, const std::string& split, int n, uint32_t seed) {
     std::mt19937 rng(seed);
@@ -201,6 +203,35 @@ TEST(PreActResNet, MixingMixesAtTheLayerAsked) {
     int64_t count = 0;
     for (const torch::Tensor& p : full->parameters()) count += p.numel();
     EXPECT_NEAR(double(count), 11.17e6, 0.01e6);
+}
+
+TEST(Classify, ShiftImagesMovesEachImageByItsOwnDraw) {
+    // One lit pixel per image at (5, 7) of a 12x12 image: after the shift it sits at (5+dy, 7+dx)
+    // with |dy|, |dx| <= 2, the rest stays 0, and the draws (replayed from the same seed) say where.
+    torch::Tensor x = torch::zeros({6, 1, 12, 12});
+    x.index_put_({torch::indexing::Slice(), 0, 5, 7}, 1.0);
+    std::mt19937 rng(3), replay(3);
+    torch::Tensor y = shift_images(x, 2, rng);
+    ASSERT_EQ(y.sizes(), x.sizes());
+    std::uniform_int_distribution<int64_t> shift(-2, 2);
+    bool moved = false;
+    for (int64_t b = 0; b < 6; ++b) {
+        const int64_t dy = shift(replay), dx = shift(replay);
+        moved = moved || dy != 0 || dx != 0;
+        EXPECT_EQ(y[b][0][5 + dy][7 + dx].item<float>(), 1.0f) << "image " << b;
+        EXPECT_EQ(y[b].sum().item<float>(), 1.0f) << "image " << b;
+    }
+    EXPECT_TRUE(moved);
+    // Ink shifted past the border is lost, and the uncovered border is zero.
+    torch::Tensor edge = torch::ones({1, 1, 4, 4});
+    std::mt19937 rng2(1);
+    torch::Tensor e = shift_images(edge, 3, rng2);
+    std::mt19937 replay2(1);
+    const int64_t dy = shift_of(replay2, 3), dx = shift_of(replay2, 3);
+    EXPECT_EQ(e.sum().item<float>(), float((4 - std::abs(dy)) * (4 - std::abs(dx))));
+    // No shift asked: the batch itself.
+    std::mt19937 rng3(1);
+    EXPECT_TRUE(shift_images(x, 0, rng3).equal(x));
 }
 
 }  // namespace
