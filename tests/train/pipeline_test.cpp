@@ -26,6 +26,7 @@
 #include "runtime/runtime.h"
 #include "train/pipeline.h"
 #include "data/selection.h"
+#include "data/stroke_norm.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/lock.h"
@@ -192,6 +193,29 @@ TEST(Pipeline, InterruptedStageWithoutResumeIsAnError) {
                   " to start it over");
     run_pipeline(c, torch::kCPU, true);
     for (const std::string& stage : stage_names()) EXPECT_TRUE(stage_complete(stage_dir(c, stage))) << stage;
+    test::remove_tree(root);
+}
+
+// sketch.normalization unit_bbox (kanji2kanji's), with the random first-point shift: the stage
+// trains, stores the unit-bbox scale, and the loaded model samples strokes of about the box's size.
+TEST(Pipeline, UnitBboxSketchTrainsAndSamples) {
+    K2K_REQUIRE_SHARED_DATA("kkanji2");
+    K2K_REQUIRE_SHARED_DATA("kanjivg/kanji");
+    std::string root = test::make_temp_dir("unit_bbox");
+    Config c = tiny_config(root);
+    c.sketch.normalization = "unit_bbox";
+    c.sketch.first_point_shift = 0.3;
+    run_pipeline(c, torch::kCPU, false);
+    TrainedSketch sketch = load_trained_sketch(c, torch::kCPU);
+    EXPECT_FLOAT_EQ(sketch.scale, kUnitBboxStd * kUnitBboxSide);
+    torch::NoGradGuard no_grad;
+    const SketchSampleOptions so = sketch.sample_options(0.3, 20, torch::Tensor());
+    EXPECT_EQ(sketch.model->sample(torch::zeros({2, c.vae_new.z_size}), so, at::detail::createCPUGenerator(1)).size(), 2u);
+    // The canvas decoder follows KanjiVG coordinates: the two cannot be combined.
+    Config bad = c;
+    bad.sketch.canvas_hidden = 8;
+    EXPECT_NE(test::error_of([&] { parse_config(dump_config(bad), "bad.yaml"); }).find("needs sketch.canvas_hidden 0"),
+              std::string::npos);
     test::remove_tree(root);
 }
 
