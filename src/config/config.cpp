@@ -120,7 +120,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("augment_scale", s.augment_scale, "per-axis random scale in [1-s, 1+s]", 0, 0.9);
     v.field("augment_drop", s.augment_drop, "probability of dropping a point inside a stroke", 0, 0.9);
     v.field("normalization", s.normalization, "std: every offset divided by the training set's offset standard deviation (magenta); unit_bbox: each sketch moved and scaled to a unit bounding box, then divided by 0.16808838 (kanji2kanji; needs canvas_hidden 0, whose pen follows KanjiVG coordinates)", {"std", "unit_bbox"});
-    v.field("first_point_shift", s.first_point_shift, "unit_bbox only: training adds U[-s, s] per axis to each sketch's first point, in normalised units (kanji2kanji's random shift; 0 = off)", 0, 100);
+    v.field("first_point_shift", s.first_point_shift, "unit_bbox only (an error otherwise): training adds U[-s, s] per axis to each sketch's first point, in normalised units (kanji2kanji's random shift; 0 = off)", 0, 100);
     v.field("eval_every", s.eval_every, "steps between validation passes and checkpoints", 1, kMaxInt);
     v.field("eval_batches", s.eval_batches, "validation batches per pass", 1, 1 << 20);
 
@@ -427,6 +427,8 @@ void check_consistency(const Config& c, const std::string& file) {
         throw Error(file + ": data.val_ratio + data.test_ratio must be below 1");
     if (c.sketch.normalization == "unit_bbox" && c.sketch.canvas_hidden > 0)
         throw Error(file + ": sketch.normalization unit_bbox needs sketch.canvas_hidden 0 (the canvas follows the pen in KanjiVG coordinates, which a unit bounding box loses)");
+    if (c.sketch.first_point_shift > 0 && c.sketch.normalization != "unit_bbox")
+        throw Error(file + ": sketch.first_point_shift is kanji2kanji's shift of unit-bbox sketches; it needs sketch.normalization unit_bbox");
 }
 
 // yaml-cpp 0.7 keeps every entry of a repeated key and node[key] finds the first, so a second

@@ -74,6 +74,8 @@ TEST(Config, UnitBboxNormalisationRefusesTheCanvas) {
               "x.yaml: sketch.normalization unit_bbox needs sketch.canvas_hidden 0 (the canvas follows the pen in KanjiVG "
               "coordinates, which a unit bounding box loses)");
     EXPECT_EQ(error_of("sketch:\n  normalization: box\n").rfind("x.yaml:2: sketch.normalization:", 0), 0u);
+    EXPECT_EQ(error_of("sketch:\n  first_point_shift: 0.3\n"),
+              "x.yaml: sketch.first_point_shift is kanji2kanji's shift of unit-bbox sketches; it needs sketch.normalization unit_bbox");
 }
 
 TEST(Config, UnknownKeysAreErrors) {
