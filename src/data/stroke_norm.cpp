@@ -7,23 +7,14 @@
 namespace k2k {
 
 Stroke3 unit_bbox_stroke3(const Stroke3& s3, float side, float centre) {
-    if (s3.empty()) return s3;
-    // Absolute points (the rows' running sums) and their box.
-    double x = 0, y = 0, min_x = 0, max_x = 0, min_y = 0, max_y = 0;
-    for (size_t i = 0; i < s3.size(); ++i) {
-        x += s3[i][0];
-        y += s3[i][1];
-        if (i == 0 || x < min_x) min_x = x;
-        if (i == 0 || x > max_x) max_x = x;
-        if (i == 0 || y < min_y) min_y = y;
-        if (i == 0 || y > max_y) max_y = y;
-    }
-    const double longer = std::max(max_x - min_x, max_y - min_y);
+    const BBox box = strokes_bbox(stroke3_to_strokes(s3));
+    if (box.empty()) return s3;
+    const double longer = std::max(box.width(), box.height());
     const double k = longer > 0 ? double(side) / longer : 1.0;
     Stroke3 out = s3;
     // The first point, measured from the box's centre, scaled, then placed about `centre`.
-    out[0][0] = float((double(s3[0][0]) - 0.5 * (min_x + max_x)) * k + centre);
-    out[0][1] = float((double(s3[0][1]) - 0.5 * (min_y + max_y)) * k + centre);
+    out[0][0] = float((double(s3[0][0]) - 0.5 * (double(box.min_x) + box.max_x)) * k + centre);
+    out[0][1] = float((double(s3[0][1]) - 0.5 * (double(box.min_y) + box.max_y)) * k + centre);
     for (size_t i = 1; i < out.size(); ++i) {
         out[i][0] = float(double(s3[i][0]) * k);
         out[i][1] = float(double(s3[i][1]) * k);
