@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "data/canvas.h"
 #include "models/sketch_rnn.h"
 #include "runtime/runtime.h"
 
@@ -49,25 +50,35 @@ void report(const std::string& label, const Timing& t, int repeats) {
     std::fflush(stdout);
 }
 
-// Same layout as ref_sketch_rnn.py fake_batch: random offsets and pens, lengths 60..80.
-torch::Tensor fake_batch() {
-    torch::Tensor s = torch::zeros({kB, kT + 1, 5});
-    s.narrow(2, 0, 2).copy_(torch::randn({kB, kT + 1, 2}));
-    torch::Tensor pen = torch::randint(0, 2, {kB, kT + 1});
+// Same layout as ref_sketch_rnn.py fake_batch: random offsets and pens, lengths 60..80 (of T = 80;
+// 3/4 T .. T in general).
+torch::Tensor fake_batch(int64_t batch = kB, int64_t steps = kT) {
+    torch::Tensor s = torch::zeros({batch, steps + 1, 5});
+    s.narrow(2, 0, 2).copy_(torch::randn({batch, steps + 1, 2}));
+    torch::Tensor pen = torch::randint(0, 2, {batch, steps + 1});
     s.select(2, 2).copy_(pen.eq(0));
     s.select(2, 3).copy_(pen.eq(1));
     s[0].zero_();
-    for (int64_t b = 0; b < kB; b++) {
+    for (int64_t b = 0; b < batch; b++) {
         s[b][0].copy_(torch::tensor({0.0f, 0.0f, 1.0f, 0.0f, 0.0f}));
-        const int64_t n = 60 + (b * 7) % 21;
-        if (n < kT) s[b].narrow(0, n + 1, kT - n).copy_(torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, 1.0f}));
+        const int64_t n = steps * 3 / 4 + (b * 7) % (steps / 4 + 1);
+        if (n < steps) s[b].narrow(0, n + 1, steps - n).copy_(torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, 1.0f}));
     }
     return s;
 }
 
+// The Sketch-RNN stage of configs/full.yaml: canvas decoder (canvas_hidden 128), LSTM 1x512 without
+// dropout, batch 64, max_seq_len 100. The canvas features are random here (the stage computes them
+// from the ink); their projection and the LSTM are what the step costs.
+struct ShapeOptions {
+    int64_t batch = kB;      // sketches per step
+    int64_t steps = kT;      // T
+    int64_t canvas = 0;      // canvas_hidden (0: the blind decoder)
+};
+
 // path: how the RNN runs (Auto: see RnnStack::forward; Fused forces torch::nn::LSTM).
 void bench_train(const std::string& name, const std::string& cell, int64_t layers, int64_t hidden,
-                 double keep, int repeats, k2k::RnnPath path = k2k::RnnPath::Auto) {
+                 double keep, int repeats, k2k::RnnPath path = k2k::RnnPath::Auto, ShapeOptions shape = {}) {
     if (!selected("train " + name)) return;
     torch::manual_seed(0);
     k2k::SketchRnn model(k2k::SketchRnnOptions()
@@ -77,15 +88,19 @@ void bench_train(const std::string& name, const std::string& cell, int64_t layer
                              .cell(cell)
                              .recurrent_dropout_keep(keep)
                              .num_mixtures(kM)
-                             .max_steps(kT));
+                             .canvas_hidden(shape.canvas)
+                             .max_steps(shape.steps));
     model->train();
     torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
-    const torch::Tensor strokes = fake_batch(), z = torch::randn({kB, kZ});
+    const torch::Tensor strokes = fake_batch(shape.batch, shape.steps), z = torch::randn({shape.batch, kZ});
+    const torch::Tensor canvas =
+        shape.canvas > 0 ? torch::rand({shape.batch, shape.steps, k2k::kCanvasFeatures}) : torch::Tensor();
     const Timing ms = time_ms(
         [&] {
             adam.zero_grad();
-            const torch::Tensor raw = model->forward(strokes, z, path);
-            torch::Tensor loss = k2k::reconstruction_loss(raw, strokes.narrow(1, 1, kT), "bivariate", kM).lr;
+            const torch::Tensor raw = model->forward(strokes, z, path, canvas);
+            torch::Tensor loss =
+                k2k::reconstruction_loss(raw, strokes.narrow(1, 1, shape.steps), "bivariate", kM).lr;
             loss.backward();
             torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
             adam.step();
@@ -134,6 +149,11 @@ int main(int argc, char** argv) {
     // Without dropout: Auto (on the CPU the hand-written BPTT) and the forced torch::nn::LSTM.
     bench_train("lstm 1x512 nodropout", "lstm", 1, 512, 1.0, r);
     bench_train("lstm 1x512 nodropout nn.LSTM", "lstm", 1, 512, 1.0, r, k2k::RnnPath::Fused);
+    ShapeOptions full_config;
+    full_config.batch = 64;
+    full_config.steps = 100;
+    full_config.canvas = 128;
+    bench_train("lstm 1x512 nodropout canvas128 B64 T100", "lstm", 1, 512, 1.0, r, k2k::RnnPath::Auto, full_config);
     bench_train("lstm 3x1024 nodropout", "lstm", 3, 1024, 1.0, quick ? 2 : 3);
     bench_train("lstm 3x1024 nodropout nn.LSTM", "lstm", 3, 1024, 1.0, quick ? 2 : 3, k2k::RnnPath::Fused);
     for (const char* cell : {"lstm", "layer_norm", "hyper"})

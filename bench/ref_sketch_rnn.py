@@ -152,13 +152,18 @@ class HyperLSTMCell(nn.Module):
         return new_h, (new_h, new_c, hy, cy)
 
 
+CANVAS_FEATURES = 3 + 15 * 15 + 9 * 9 + 7 * 7  # src/data/canvas.h kCanvasFeatures
+
+
 class Decoder(nn.Module):
-    def __init__(self, cell, layers, hidden, keep):
+    def __init__(self, cell, layers, hidden, keep, canvas=0):
         super().__init__()
         self.cell_kind, self.hidden, self.layers = cell, hidden, layers
         self.fused = None
+        # canvas decoder (k2k's sketch.canvas_hidden): relu(Linear(features)) joins every step's input
+        self.canvas_proj = nn.Linear(CANVAS_FEATURES, canvas) if canvas > 0 else None
         if cell == "fused":
-            self.fused = nn.LSTM(5 + Z, hidden, layers, batch_first=True)
+            self.fused = nn.LSTM(5 + canvas + Z, hidden, layers, batch_first=True)
             self.state_sizes = [2 * hidden] * layers
         else:
             make = {"lstm": LSTMCell, "layer_norm": LayerNormLSTMCell, "hyper": HyperLSTMCell}[cell]
@@ -181,9 +186,12 @@ class Decoder(nn.Module):
                 states.append((a, b))
         return states
 
-    def forward(self, strokes, z):
+    def forward(self, strokes, z, canvas=None):
         steps = strokes.shape[1] - 1
-        x = torch.cat([strokes[:, :steps], z.unsqueeze(1).expand(-1, steps, -1)], 2)
+        parts = [strokes[:, :steps]]
+        if self.canvas_proj is not None:
+            parts.append(torch.relu(self.canvas_proj(canvas[:, :steps])))
+        x = torch.cat(parts + [z.unsqueeze(1).expand(-1, steps, -1)], 2)
         states = self.initial_state(z)
         if self.fused is not None:
             h0 = torch.stack([s[0] for s in states])
@@ -226,15 +234,15 @@ def recon_loss(raw, target):
     return ls + lp
 
 
-def fake_batch(gen):
-    strokes = torch.zeros(B, T + 1, 5)
-    strokes[:, :, :2] = torch.randn(B, T + 1, 2, generator=gen)
-    pen = torch.randint(0, 2, (B, T + 1), generator=gen)
+def fake_batch(gen, batch=B, steps=T):
+    strokes = torch.zeros(batch, steps + 1, 5)
+    strokes[:, :, :2] = torch.randn(batch, steps + 1, 2, generator=gen)
+    pen = torch.randint(0, 2, (batch, steps + 1), generator=gen)
     strokes[:, :, 2] = (pen == 0).float()
     strokes[:, :, 3] = (pen == 1).float()
     strokes[:, 0] = torch.tensor([0, 0, 1, 0, 0.0])
-    for b in range(B):  # lengths 60..80, end padding after
-        n = 60 + (b * 7) % 21
+    for b in range(batch):  # lengths 60..80 of 80 (3/4 T .. T), end padding after
+        n = steps * 3 // 4 + (b * 7) % (steps // 4 + 1)
         strokes[b, n + 1:] = torch.tensor([0, 0, 0, 0, 1.0])
     return strokes
 
@@ -258,20 +266,21 @@ def report(label, t, repeats):
     print("%-36s median %9.2f ms  min %9.2f ms  over %d" % (label, t[0], t[1], repeats), flush=True)
 
 
-def bench_train(name, cell, layers, hidden, keep, repeats):
+def bench_train(name, cell, layers, hidden, keep, repeats, batch=B, steps=T, canvas=0):
     if ONLY not in "train " + name:
         return
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)
-    model = Decoder(cell, layers, hidden, keep)
+    model = Decoder(cell, layers, hidden, keep, canvas)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    strokes = fake_batch(gen)
-    z = torch.randn(B, Z, generator=gen)
+    strokes = fake_batch(gen, batch, steps)
+    z = torch.randn(batch, Z, generator=gen)
+    features = torch.rand(batch, steps, CANVAS_FEATURES, generator=gen) if canvas > 0 else None
 
     def step():
         opt.zero_grad()
-        loss = recon_loss(model(strokes, z), strokes[:, 1:])
+        loss = recon_loss(model(strokes, z, features), strokes[:, 1:])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -330,6 +339,8 @@ def main():
     # Without dropout the natural Python choice is nn.LSTM (printed under both C++ labels).
     bench_train("lstm 1x512 nodropout", "fused", 1, 512, 1.0, r)
     bench_train("lstm 1x512 nodropout nn.LSTM", "fused", 1, 512, 1.0, r)
+    # configs/full.yaml's Sketch-RNN stage: canvas decoder, LSTM 1x512, batch 64, max_seq_len 100
+    bench_train("lstm 1x512 nodropout canvas128 B64 T100", "fused", 1, 512, 1.0, r, 64, 100, 128)
     bench_train("lstm 3x1024 nodropout", "fused", 3, 1024, 1.0, 2 if quick else 3)
     bench_train("lstm 3x1024 nodropout nn.LSTM", "fused", 3, 1024, 1.0, 2 if quick else 3)
     for cell in ("lstm", "layer_norm", "hyper"):

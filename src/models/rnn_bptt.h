@@ -43,6 +43,14 @@ std::vector<torch::Tensor> lstm_recurrence(const torch::Tensor& xp, const torch:
                                            const torch::Tensor& gamma, const torch::Tensor& beta,
                                            const torch::Tensor& c_gamma, const torch::Tensor& c_beta,
                                            const torch::Tensor& masks, bool layer_norm);
+// The plain LSTM's recurrence (no layer norm) in float32 on the CPU, the gate maths of each step in
+// one pass (rnn_lstm_fused.cpp); same arguments and results as lstm_recurrence without the LN
+// parameters. fused_lstm_applies says whether the tensors qualify (float32, CPU, T >= 1).
+bool fused_lstm_applies(const torch::Tensor& xp, const torch::Tensor& h0, const torch::Tensor& c0,
+                        const torch::Tensor& w_hh, const torch::Tensor& masks);
+std::vector<torch::Tensor> fused_lstm_recurrence(const torch::Tensor& xp, const torch::Tensor& h0,
+                                                 const torch::Tensor& c0, const torch::Tensor& w_hh,
+                                                 const torch::Tensor& masks);
 std::vector<torch::Tensor> hyper_recurrence(
     const torch::Tensor& xp, const torch::Tensor& h0, const torch::Tensor& c0, const torch::Tensor& hy0,
     const torch::Tensor& cy0, const torch::Tensor& w_hcat, const torch::Tensor& w_ycat,

@@ -16,6 +16,8 @@ using detail::core_forward;
 using detail::CoreParams;
 using detail::hyper_recurrence;
 using detail::init_lstm_layer;
+using detail::fused_lstm_applies;
+using detail::fused_lstm_recurrence;
 using detail::lstm_recurrence;
 using detail::mask_at;
 
@@ -189,8 +191,10 @@ torch::Tensor LstmCellImpl::sequence(const torch::Tensor& xp, CellState& state, 
     check_state(state, options.hidden_size(), false, 0, "LstmCell::sequence");
     check_sequence_args(xp, projection_size(), state, masks, "LstmCell::sequence");
     if (!torch::GradMode::is_enabled()) return step_loop(*this, xp, state, masks);
-    variable_list r = lstm_recurrence(xp.contiguous(), state.h, state.c, weight_hh, torch::Tensor(),
-                                      torch::Tensor(), torch::Tensor(), torch::Tensor(), masks, false);
+    variable_list r = fused_lstm_applies(xp, state.h, state.c, weight_hh, masks)
+                          ? fused_lstm_recurrence(xp.contiguous(), state.h, state.c, weight_hh, masks)
+                          : lstm_recurrence(xp.contiguous(), state.h, state.c, weight_hh, torch::Tensor(),
+                                            torch::Tensor(), torch::Tensor(), torch::Tensor(), masks, false);
     state.h = r[1];
     state.c = r[2];
     return r[0];

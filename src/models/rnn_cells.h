@@ -226,8 +226,11 @@ public:
     // x is (B,T,I); state (one CellState per layer) holds the state before step 1 and is replaced
     // by the state after step T. Returns the top layer's h for every step, (B,T,H). Recurrent
     // dropout is active when is_training() and keep < 1; its masks come from torch's default
-    // generator (like torch::nn::Dropout).
-    torch::Tensor forward(const torch::Tensor& x, RnnState& state, RnnPath path = RnnPath::Auto);
+    // generator (like torch::nn::Dropout). With cond (B,C) the input at every step is [x_t, cond]
+    // and x is (B,T,I−C): the same values as passing the concatenation, but cond's share of the
+    // bottom projection is computed once per sequence instead of at every step.
+    torch::Tensor forward(const torch::Tensor& x, RnnState& state, RnnPath path = RnnPath::Auto,
+                          const torch::Tensor& cond = {});
 
     // One step for every layer, no dropout. x is (B,I); returns the top h (B,H).
     torch::Tensor step(const torch::Tensor& x, RnnState& state);

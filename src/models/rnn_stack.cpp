@@ -75,10 +75,31 @@ RnnState RnnStackImpl::split_state(const torch::Tensor& flat) const {
     return out;
 }
 
-torch::Tensor RnnStackImpl::forward(const torch::Tensor& x, RnnState& state, RnnPath path) {
-    // x is (B,T,I) -> (B,T,H)
-    TORCH_CHECK(x.dim() == 3 && x.size(2) == options.input_size() && x.size(1) > 0,
-                "RnnStack::forward: x must be (B, T>0, ", options.input_size(), "), got ", x.sizes());
+namespace {
+
+// The bottom layer's projected inputs for the input [x_t, cond] at every step: x's columns of the
+// projection as one matmul over all steps, cond's once per sequence, broadcast over T.
+// x is (B,T,I−C), cond (B,C) -> (B,T,P).
+torch::Tensor project_with_cond(const RecurrentCellImpl& cell, const torch::Tensor& x, const torch::Tensor& cond) {
+    const auto wb = cell.input_projection();  // (P, I), (P) or undefined
+    const int64_t in = wb.first.size(1), c = cond.size(1);
+    const torch::Tensor w_cond = wb.first.narrow(1, in - c, c);
+    const torch::Tensor cond_proj = wb.second.defined() ? torch::nn::functional::linear(cond, w_cond, wb.second)
+                                                         : torch::mm(cond, w_cond.t());
+    return torch::matmul(x, wb.first.narrow(1, 0, in - c).t()) + cond_proj.unsqueeze(1);
+}
+
+}  // namespace
+
+torch::Tensor RnnStackImpl::forward(const torch::Tensor& x_in, RnnState& state, RnnPath path,
+                                    const torch::Tensor& cond) {
+    // x_in is (B,T,I), or (B,T,I−C) with cond (B,C) -> (B,T,H)
+    const int64_t cond_size = cond.defined() ? cond.size(1) : 0;
+    TORCH_CHECK(x_in.dim() == 3 && x_in.size(2) + cond_size == options.input_size() && x_in.size(1) > 0,
+                "RnnStack::forward: x must be (B, T>0, ", options.input_size() - cond_size, "), got ",
+                x_in.sizes());
+    TORCH_CHECK(!cond.defined() || (cond.dim() == 2 && cond.size(0) == x_in.size(0)),
+                "RnnStack::forward: cond must be (", x_in.size(0), ", C), got ", cond.sizes());
     TORCH_CHECK(state.size() == layers.size(), "RnnStack::forward: expected ", layers.size(),
                 " layer states, got ", state.size());
     const bool dropout = is_training() && options.recurrent_dropout_keep() < 1.0;
@@ -86,14 +107,16 @@ torch::Tensor RnnStackImpl::forward(const torch::Tensor& x, RnnState& state, Rnn
         // Measured (bench/bench_sketch_rnn.cpp, CPU, 1x512, T=80, B=32): torch's CPU LSTM builds an
         // autograd graph per step and was ~1.4x slower to train than the hand-written BPTT, but
         // slightly faster without autograd; on CUDA the fused path is cuDNN.
-        const bool fused_wins = x.is_cuda() || !torch::GradMode::is_enabled();
+        const bool fused_wins = x_in.is_cuda() || !torch::GradMode::is_enabled();
         path = (options.cell() == "lstm" && !dropout && fused_wins) ? RnnPath::Fused : RnnPath::PerStep;
     }
     TORCH_CHECK(path != RnnPath::Fused || (options.cell() == "lstm" && !dropout),
                 "RnnStack::forward: the fused path needs cell \"lstm\" without active recurrent dropout");
-    const int64_t b = x.size(0), steps = x.size(1), hd = options.hidden_size();
+    const int64_t b = x_in.size(0), steps = x_in.size(1), hd = options.hidden_size();
 
     if (path == RnnPath::Fused) {
+        const torch::Tensor x =
+            cond.defined() ? torch::cat({x_in, cond.unsqueeze(1).expand({b, steps, cond_size})}, 2) : x_in;
         std::vector<torch::Tensor> h0, c0;
         for (size_t l = 0; l < layers.size(); l++) {
             check_state(state[l], hd, false, 0, "RnnStack::forward");
@@ -109,15 +132,16 @@ torch::Tensor RnnStackImpl::forward(const torch::Tensor& x, RnnState& state, Rnn
         return std::get<0>(r);
     }
 
-    torch::Tensor seq = x;
+    torch::Tensor seq = x_in;
     for (size_t l = 0; l < layers.size(); l++) {
         RecurrentCellImpl& cell = *layers[l];
         torch::Tensor masks;
         if (dropout) {
             const double keep = options.recurrent_dropout_keep();
-            masks = torch::empty({steps, b, hd}, x.options()).bernoulli_(keep).div_(keep);
+            masks = torch::empty({steps, b, hd}, x_in.options()).bernoulli_(keep).div_(keep);
         }
-        const torch::Tensor xp = cell.project_input(seq);  // (B,T,P): all steps in one matmul
+        // (B,T,P): all steps in one matmul
+        const torch::Tensor xp = l == 0 && cond.defined() ? project_with_cond(cell, seq, cond) : cell.project_input(seq);
         if (path == RnnPath::PerStep) {
             seq = cell.sequence(xp, state[l], masks);
         } else {

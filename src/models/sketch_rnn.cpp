@@ -123,10 +123,10 @@ torch::Tensor SketchRnnImpl::forward(const torch::Tensor& strokes, const torch::
                     "), got ", canvas.defined() ? canvas.sizes() : torch::IntArrayRef{});
         parts.push_back(torch::relu(canvas_proj->forward(canvas.narrow(1, 0, steps))));
     }
-    parts.push_back(z.unsqueeze(1).expand({b, steps, options.z_size()}));
-    const torch::Tensor x = torch::cat(parts, 2);
+    // z is the same at every step: RnnStack projects it once per sketch (cond), not T times.
+    const torch::Tensor x = parts.size() == 1 ? parts[0] : torch::cat(parts, 2);
     RnnState state = initial_state(z);
-    return head->forward(rnn->forward(x, state, path));
+    return head->forward(rnn->forward(x, state, path, z));
 }
 
 ReconstructionLoss SketchRnnImpl::reconstruction(const torch::Tensor& strokes, const torch::Tensor& z,

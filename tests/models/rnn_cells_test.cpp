@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "models/rnn_bptt.h"
 #include "test_support.h"
 #include "torch_test_support.h"
 
@@ -223,6 +224,87 @@ TEST(RnnCells, SequenceCarriesState) {
 
 // Fused torch::lstm and the per-step cells on the same weights, 3 layers, float32:
 // outputs, final states and every gradient agree to 1e-5 (float rounding of two summation orders).
+// The float32 CPU LSTM runs its gate maths in one pass per step (rnn_lstm_fused.cpp, its own exp,
+// sigmoid and tanh); it must give what the double-precision BPTT gives, outputs and every gradient,
+// with and without dropout masks, to float32 rounding (1e-5 on values of order 1).
+TEST(RnnCells, Float32FusedLstmMatchesDoublePrecisionBptt) {
+    torch::manual_seed(3);
+    const int64_t b = 5, steps = 7, hidden = 16;
+    for (bool with_mask : {false, true}) {
+        SCOPED_TRACE(with_mask ? "with dropout masks" : "no dropout");
+        auto cell32 = std::make_shared<LstmCellImpl>(RnnCellOptions(7, hidden));
+        randomise(*cell32);
+        auto cell64 = std::make_shared<LstmCellImpl>(RnnCellOptions(7, hidden));
+        cell64->to(torch::kFloat64);
+        {
+            torch::NoGradGuard no_grad;
+            for (size_t i = 0; i < cell32->parameters().size(); i++)
+                cell64->parameters()[i].copy_(cell32->parameters()[i]);
+        }
+        const torch::Tensor x = torch::randn({b, steps, 7}) * 2.0;  // pre-activations well beyond ±1
+        const torch::Tensor flat = torch::randn({b, 2 * hidden}) * 0.5;
+        torch::Tensor masks;
+        if (with_mask) masks = torch::bernoulli(torch::full({steps, b, hidden}, 0.7)) / 0.7;
+        const torch::Tensor w_out = torch::randn({b, steps, hidden}), w_h = torch::randn({b, hidden}),
+                            w_c = torch::randn({b, hidden});
+        auto run = [&](LstmCellImpl& cell, torch::Dtype dtype, bool expect_fused) {
+            auto as = [&](const torch::Tensor& t) { return t.defined() ? t.to(dtype) : t; };
+            torch::Tensor xr = x.to(dtype).detach().clone().requires_grad_();
+            torch::Tensor flat_r = flat.to(dtype).detach().clone().requires_grad_();
+            torch::Tensor xp = cell.project_input(xr);
+            CellState s = cell.split_state(flat_r);
+            EXPECT_EQ(detail::fused_lstm_applies(xp, s.h, s.c, cell.weight_hh, as(masks)), expect_fused);
+            torch::Tensor out = cell.sequence(xp, s, as(masks));
+            torch::Tensor loss = (out * as(w_out)).sum() + (s.h * as(w_h)).sum() + (s.c * as(w_c)).sum();
+            loss.backward();
+            std::vector<torch::Tensor> r = {out.detach(), s.h.detach(), s.c.detach(), xr.grad(), flat_r.grad()};
+            for (auto& p : cell.parameters()) r.push_back(p.grad().clone());
+            return r;
+        };
+        std::vector<torch::Tensor> fused = run(*cell32, torch::kFloat32, true);
+        std::vector<torch::Tensor> ref = run(*cell64, torch::kFloat64, false);
+        ASSERT_EQ(fused.size(), ref.size());
+        for (size_t i = 0; i < ref.size(); i++) {
+            EXPECT_GT(ref[i].abs().max().item<double>(), 0.0) << "item " << i;
+            EXPECT_LT(max_abs_diff(fused[i], ref[i]), 1e-5 * (1.0 + ref[i].abs().max().item<double>()))
+                << "item " << i;
+        }
+    }
+}
+
+// A conditioning input given apart (cond: projected once per sequence) gives the values and
+// gradients of the same input concatenated at every step, on every path and cell.
+TEST(RnnStack, ConditionGivenApartEqualsConcatenatedInput) {
+    torch::manual_seed(9);
+    for (const std::string cell : {"lstm", "layer_norm", "hyper"}) {
+        for (RnnPath path : {RnnPath::PerStep, RnnPath::Autograd, RnnPath::Fused}) {
+            if (path == RnnPath::Fused && cell != "lstm") continue;
+            SCOPED_TRACE(cell + " path " + std::to_string(int(path)));
+            RnnStack stack(RnnStackOptions().cell(cell).input_size(9).hidden_size(8).num_layers(2).hyper_size(4).hyper_embed(2));
+            randomise(*stack);
+            const torch::Tensor x = torch::randn({3, 6, 5}), cond = torch::randn({3, 4});
+            const torch::Tensor flat = torch::randn({3, stack->state_size()}) * 0.5, w = torch::randn({3, 6, 8});
+            auto run = [&](bool apart) {
+                stack->zero_grad();
+                torch::Tensor xr = x.clone().requires_grad_(), cr = cond.clone().requires_grad_();
+                RnnState s = stack->split_state(flat);
+                torch::Tensor out = apart ? stack->forward(xr, s, path, cr)
+                                          : stack->forward(torch::cat({xr, cr.unsqueeze(1).expand({3, 6, 4})}, 2), s, path);
+                ((out * w).sum() + s[1].c.sum()).backward();
+                std::vector<torch::Tensor> r = {out.detach(), xr.grad(), cr.grad()};
+                for (auto& p : stack->parameters()) r.push_back(p.grad().clone());
+                return r;
+            };
+            std::vector<torch::Tensor> apart = run(true), joined = run(false);
+            for (size_t i = 0; i < apart.size(); i++) EXPECT_LT(max_abs_diff(apart[i], joined[i]), 1e-5) << "item " << i;
+        }
+    }
+    RnnStack stack(RnnStackOptions().cell("lstm").input_size(9).hidden_size(8));
+    RnnState s = stack->split_state(torch::zeros({3, stack->state_size()}));
+    EXPECT_EQ(test::check_message([&] { stack->forward(torch::randn({3, 6, 9}), s, RnnPath::Auto, torch::randn({3, 4})); }),
+              "RnnStack::forward: x must be (B, T>0, 5), got [3, 6, 9]");
+}
+
 TEST(RnnStack, FusedLstmEqualsPerStepLstm) {
     torch::manual_seed(4);
     RnnStack stack(
