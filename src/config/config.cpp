@@ -102,6 +102,7 @@ void visit_all(Config& c, FieldVisitor& v) {
     v.field("canvas_hidden", s.canvas_hidden, "0: off (the paper's decoder); else each step the decoder also reads a pen-centred view of the ink still to draw (the KanjiVG raster in training, the predicted pixels at inference), projected to this many units", 0, 4096);
     v.field("rdp_epsilon", s.rdp_epsilon, "RDP simplification epsilon in KanjiVG units (109-unit canvas)", 0, 50);
     v.field("max_seq_len", s.max_seq_len, "longest stroke-3 sequence used (longer ones are skipped)", 2, 10000);
+    v.field("trim_padding", s.trim_padding, "training steps run each batch only up to its longest sketch's end token instead of max_seq_len (the loss keeps magenta's B*max_seq_len normaliser and drops only the pen terms after that end; validation is unchanged)");
     v.field("start_token", s.start_token, "pen_down [0,0,1,0,0] (magenta) or pen_up [0,0,0,1,0] (kanji2kanji)", {"pen_down", "pen_up"});
     v.field("batch_size", s.batch_size, "sketches per step", 1, 1 << 20);
     v.field("steps", s.steps, "training steps", 1, kMaxInt);

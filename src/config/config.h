@@ -61,6 +61,7 @@ struct SketchConfig {
     int64_t canvas_hidden = 0;              // 0: off (paper); else the decoder also sees the ink still to draw around its pen (data/canvas.h), projected to this many units
     double rdp_epsilon = 2.0;               // RDP simplification epsilon in KanjiVG units (0..109 canvas)
     int64_t max_seq_len = 100;              // longest stroke-3 sequence used (longer ones are skipped)
+    bool trim_padding = false;              // training steps run each batch only up to its longest sketch's end token, not max_seq_len
     std::string start_token = "pen_down";   // pen_down [0,0,1,0,0] (magenta) | pen_up [0,0,0,1,0] (kanji2kanji)
     int64_t batch_size = 64;                // sketches per step
     int64_t steps = 3000;                   // training steps

@@ -116,6 +116,16 @@ ReconstructionLoss reconstruction_loss(const torch::Tensor& raw, const torch::Te
     return out;
 }
 
+ReconstructionLoss rescale_trimmed(const ReconstructionLoss& rec, int64_t kept, int64_t max_len) {
+    TORCH_CHECK(kept > 0 && kept <= max_len, "rescale_trimmed: kept steps must be in [1, ", max_len, "], got ", kept);
+    const double f = double(kept) / double(max_len);
+    ReconstructionLoss out;
+    out.ls = rec.ls * f;
+    out.lp = rec.lp * f;
+    out.lr = out.ls + out.lp;
+    return out;
+}
+
 torch::Tensor kl_divergence(const torch::Tensor& mu, const torch::Tensor& logvar) {
     TORCH_CHECK(mu.dim() == 2 && mu.sizes() == logvar.sizes(),
                 "kl_divergence: mu and logvar must both be (B, Nz), got ", mu.sizes(), " and ",

@@ -79,6 +79,11 @@ struct ReconstructionLoss {
 ReconstructionLoss reconstruction_loss(const torch::Tensor& raw, const torch::Tensor& target,
                                        const std::string& output, int64_t num_mixtures);
 
+// The loss of a batch trimmed to its first `kept` of `max_len` steps (sketch.trim_padding) brought
+// back to magenta's normaliser B·max_len: Ls is then exactly the untrimmed batch's (every cut row is
+// after every sketch's end), Lp lacks only the cut rows' pen terms (end after end).
+ReconstructionLoss rescale_trimmed(const ReconstructionLoss& rec, int64_t kept, int64_t max_len);
+
 // Mean KL(N(μ, σ²) || N(0, 1)) over batch and latent dims (Ha & Eck eq. 12; magenta kl_cost):
 //   −½ mean(1 + logvar − μ² − exp(logvar)).  mu, logvar are (B,Nz); returns a scalar.
 torch::Tensor kl_divergence(const torch::Tensor& mu, const torch::Tensor& logvar);

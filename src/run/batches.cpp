@@ -125,6 +125,19 @@ SketchBatch sketch_batch(const std::vector<const Stroke3*>& sketches, float scal
     return batch;
 }
 
+SketchBatch trim_sketch_batch(const SketchBatch& batch) {
+    const torch::Tensor& s = batch.strokes;  // (B, T+1, 5)
+    TORCH_CHECK(s.dim() == 3 && s.size(1) >= 2 && s.size(2) == 5, "trim_sketch_batch: strokes must be (B, T+1, 5), got ",
+                s.sizes());
+    const int64_t steps = s.size(1) - 1;
+    // rows 1..T before the end (p_end = 0) of each sketch: its length L
+    const int64_t longest = (s.narrow(1, 1, steps).select(2, 4) < 0.5).sum(1).max().item<int64_t>();
+    const int64_t kept = std::min(steps, longest + 1);
+    SketchBatch out;
+    out.strokes = s.narrow(1, 0, kept + 1);
+    if (batch.canvas.defined()) out.canvas = batch.canvas.narrow(1, 0, kept);
+    return out;
+}
 
 torch::Tensor reader_batch(const Dataset& ds, const std::vector<size_t>& entries, const std::vector<uint32_t>& seeds,
                            const ReaderAugmentOptions& augment, torch::Device device) {

@@ -48,6 +48,11 @@ SketchBatch sketch_batch(const std::vector<const Stroke3*>& sketches, float scal
                          const StrokeAugmentOptions* augment, std::mt19937* rng, const RasterOptions* canvas,
                          torch::Device device);
 
+// sketch.trim_padding: the batch cut after the row where its longest sketch ends, i.e. T' = min(T,
+// longest L + 1) steps of (B, T'+1, 5) strokes and (B, T', F) canvas (views, no copy), so that every
+// sketch's first end row is still a target. Rows after it are end padding in every sketch.
+SketchBatch trim_sketch_batch(const SketchBatch& batch);
+
 // Renders of `entries` (dataset modern indices) as a (B,1,S,S) float batch in [0,1] on `device`,
 // S = ds.meta.raster.size: augment_for_reader with std::mt19937(seeds[k]) for entry k, or the clean
 // held-out render when `seeds` is empty. Rendered in parallel; the result does not depend on the

@@ -146,8 +146,9 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
             }
             for (size_t k = 0; k < order.size(); ++k) order[k] = &shifted[k];
         }
-        const SketchBatch batch = sketch_batch(order, scale, max_len, start, &aug, streams.augment, canvas, device);
-        const torch::Tensor& strokes = batch.strokes;  // (B, T+1, 5)
+        SketchBatch batch = sketch_batch(order, scale, max_len, start, &aug, streams.augment, canvas, device);
+        if (sc.trim_padding) batch = trim_sketch_batch(batch);
+        const torch::Tensor& strokes = batch.strokes;  // (B, T+1, 5), T <= max_len
 
         std::vector<torch::Tensor> zs;
         torch::Tensor kl = torch::zeros({}, torch::TensorOptions().device(device));
@@ -172,6 +173,7 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
         }
         torch::Tensor z = torch::cat(zs);
         ReconstructionLoss rec = model->reconstruction(strokes, z, batch.canvas);
+        if (sc.trim_padding) rec = rescale_trimmed(rec, strokes.size(1) - 1, max_len);
         torch::Tensor loss = rec.lr + w * kl;
         opt.zero_grad();
         loss.backward();

@@ -81,7 +81,7 @@ TEST(Config, UnitBboxNormalisationRefusesTheCanvas) {
 TEST(Config, UnknownKeysAreErrors) {
     EXPECT_EQ(error_of("sketch:\n  hiden_size: 3\n"),
               "x.yaml:2: unknown key 'sketch.hiden_size' (known keys of sketch: hidden_size, num_layers, cell, "
-              "num_mixtures, output, recurrent_dropout_keep, canvas_hidden, rdp_epsilon, max_seq_len, start_token, batch_size, "
+              "num_mixtures, output, recurrent_dropout_keep, canvas_hidden, rdp_epsilon, max_seq_len, trim_padding, start_token, batch_size, "
               "steps, lr, lr_decay, min_lr, grad_clip, grad_clip_mode, finetune_encoder, kl_tolerance, kl_weight, kl_weight_start, "
               "kl_decay, mdn_fraction, mdn_temperature, augment_scale, augment_drop, normalization, first_point_shift, eval_every, eval_batches)");
     EXPECT_EQ(error_of("seed: 1\nskech: {}\n"),

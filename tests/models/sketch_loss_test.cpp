@@ -209,6 +209,29 @@ TEST(SketchLoss, StrokeLossIsMaskedAfterTheEndToken) {
     }
 }
 
+// sketch.trim_padding: the loss of the first `kept` steps, rescaled to B·Nmax, has the untrimmed
+// batch's Ls, and its Lp lacks exactly the cut rows' pen terms. Double precision, 1e-12.
+TEST(SketchLoss, TrimmedBatchRescaledKeepsLsAndDropsOnlyTheCutPenTerms) {
+    torch::manual_seed(10);
+    const int64_t steps = 9, kept = 5, m = 3;
+    torch::Tensor raw = torch::randn({3, steps, 3 + 6 * m}, torch::kFloat64);
+    torch::Tensor target = make_target({4, 2, 3}, steps, torch::kFloat64);  // longest 4 points: 5 steps kept
+    const ReconstructionLoss full = reconstruction_loss(raw, target, "bivariate", m);
+    const ReconstructionLoss trimmed = rescale_trimmed(
+        reconstruction_loss(raw.narrow(1, 0, kept), target.narrow(1, 0, kept), "bivariate", m), kept, steps);
+    EXPECT_NEAR(trimmed.ls.item<double>(), full.ls.item<double>(), 1e-12);
+    const torch::Tensor cut_pen =
+        -(target.narrow(1, kept, steps - kept).narrow(2, 2, 3) *
+          torch::log_softmax(raw.narrow(1, kept, steps - kept).narrow(2, 0, 3), -1))
+             .sum() /
+        double(3 * steps);
+    EXPECT_GT(cut_pen.item<double>(), 0.0);
+    EXPECT_NEAR(trimmed.lp.item<double>(), (full.lp - cut_pen).item<double>(), 1e-12);
+    EXPECT_NEAR(trimmed.lr.item<double>(), (trimmed.ls + trimmed.lp).item<double>(), 1e-12);
+    EXPECT_EQ(test::check_message([&] { rescale_trimmed(full, 10, steps); }),
+              "rescale_trimmed: kept steps must be in [1, 9], got 10");
+}
+
 // A perfectly concentrated mixture: the loss is the log density of one known Gaussian.
 TEST(SketchLoss, SingleComponentDensityIsTheGaussian) {
     // M = 2, component 0 takes all weight; μ = (0.5, −0.25), σx = e^0.1, σy = e^−0.2, ρ = tanh(0.3)·s

@@ -3,11 +3,13 @@
 // checkpoint, and the CLI runs prepare -> pipeline -> generate -> export with parseable outputs.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "config/config.h"
@@ -216,6 +218,22 @@ TEST(Pipeline, UnitBboxSketchTrainsAndSamples) {
     bad.sketch.canvas_hidden = 8;
     EXPECT_NE(test::error_of([&] { parse_config(dump_config(bad), "bad.yaml"); }).find("needs sketch.canvas_hidden 0"),
               std::string::npos);
+    test::remove_tree(root);
+}
+
+// sketch.trim_padding with the canvas decoder: the stage trains on batches cut to their longest
+// sketch (canvas features cut alike), and its validation loss is finite.
+TEST(Pipeline, TrimmedSketchBatchesTrainWithTheCanvas) {
+    K2K_REQUIRE_SHARED_DATA("kkanji2");
+    K2K_REQUIRE_SHARED_DATA("kanjivg/kanji");
+    std::string root = test::make_temp_dir("trim");
+    Config c = tiny_config(root);
+    c.sketch.trim_padding = true;
+    c.sketch.canvas_hidden = 8;
+    run_pipeline(c, torch::kCPU, false);
+    EXPECT_TRUE(stage_complete(stage_dir(c, "sketch")));
+    const nlohmann::json done = nlohmann::json::parse(read_file_text(stage_dir(c, "sketch") + "/done.json"));
+    EXPECT_TRUE(std::isfinite(done["best_val"].get<double>()));
     test::remove_tree(root);
 }
 
