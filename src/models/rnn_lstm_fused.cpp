@@ -3,9 +3,10 @@
 //
 // Why: the general BPTT of rnn_bptt.cpp runs each step as ~10 forward and ~15 backward ATen ops
 // (sigmoid, tanh, addcmul, stacks of per-step caches), each a dispatch, an allocation and a pass
-// over memory. For the Sketch-RNN's LSTM 1x512 (B = 32, T = 80, 2 threads) those were about a
-// third of the training step beside the matmuls (docs/BENCHMARKS.md has the measured step times).
-// The matmuls are unchanged: torch's addmm / mm write straight into the preallocated buffers.
+// over memory. Measured alone on the Sketch-RNN's LSTM 1x512 (2 threads, one run each), this file
+// took the backward from 388.5 to 365.7 ms at B = 64 (forward 233.9 -> 232.5 ms) and changed B = 32
+// by about 1 %: the step is matmul-bound (docs/BENCHMARKS.md). The matmuls are unchanged: torch's
+// addmm / mm write straight into the preallocated buffers.
 #include <torch/torch.h>
 
 #include <ATen/Parallel.h>
@@ -28,8 +29,8 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// GCC builds the element loops twice, for AVX2 + FMA and for the baseline, and picks one when the
-// program starts (ifunc). Other compilers build the baseline only.
+// GCC builds the element loops twice, for AVX2 and for the baseline, and picks one when the program
+// starts (ifunc). Other compilers build the baseline only.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define K2K_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -73,7 +74,7 @@ inline float tanh_fast(float x) {
 struct StepForward {
     float* gates;          // (B,4H) pre-activations in, activations out (σ for i, f, o; tanh for g)
     const float* c_prev;   // (B,H)
-    const float* mask;     // (B,H) recurrent dropout mask on tanh(g), or null
+    const float* mask;     // (B,H) recurrent dropout mask on tanh(g) (ones without dropout)
     float* c;              // (B,H) new memory
     float* tc;             // (B,H) tanh(c)
     float* h;              // (B,H) new h (the next step's matmul input)
@@ -95,16 +96,12 @@ void step_forward_rows(const StepForward& s, int64_t b0, int64_t b1) {
         const float* i = a;
         const float* f = a + n;
         const float* cp = s.c_prev + b * n;
-        const float* m = s.mask ? s.mask + b * n : nullptr;
+        const float* m = s.mask + b * n;
         float* c = s.c + b * n;
         float* tc = s.tc + b * n;
         float* h = s.h + b * n;
         float* hs = s.h_seq + b * s.h_seq_stride;
-        if (m) {
-            for (int64_t j = 0; j < n; j++) c[j] = cp[j] * f[j] + i[j] * (g[j] * m[j]);
-        } else {
-            for (int64_t j = 0; j < n; j++) c[j] = cp[j] * f[j] + i[j] * g[j];
-        }
+        for (int64_t j = 0; j < n; j++) c[j] = cp[j] * f[j] + i[j] * (g[j] * m[j]);
         for (int64_t j = 0; j < n; j++) {
             const float t = tanh_fast(c[j]);
             tc[j] = t;
@@ -160,6 +157,11 @@ void step_backward_rows(const StepBackward& s, int64_t b0, int64_t b1) {
     }
 }
 
+// The step-t slice of the dropout masks (T,B,H), or `ones` (B,H) without dropout.
+const float* mask_rows(const torch::Tensor& masks, const torch::Tensor& ones, int64_t t) {
+    return masks.defined() ? masks.select(0, t).data_ptr<float>() : ones.data_ptr<float>();
+}
+
 // Rows per task of at::parallel_for: about 8,192 gate values, so small batches stay on one thread.
 int64_t row_grain(int64_t hidden) {
     return std::max<int64_t>(1, 8192 / (4 * hidden));
@@ -182,6 +184,7 @@ struct FusedLstmRecurrence : public torch::autograd::Function<FusedLstmRecurrenc
         torch::Tensor hs = torch::empty({b, steps, hidden}, opts);
         hs_tm.select(0, 0).copy_(h0);
         const torch::Tensor c0c = c0.contiguous();
+        const torch::Tensor ones = masks.defined() ? torch::Tensor() : torch::ones({b, hidden}, opts);
         const torch::Tensor w_t = w_hh.t();
         const int64_t grain = row_grain(hidden);
         for (int64_t t = 0; t < steps; t++) {
@@ -190,7 +193,7 @@ struct FusedLstmRecurrence : public torch::autograd::Function<FusedLstmRecurrenc
             StepForward s;
             s.gates = a.data_ptr<float>();
             s.c_prev = t == 0 ? c0c.data_ptr<float>() : cs.select(0, t - 1).data_ptr<float>();
-            s.mask = masks.defined() ? masks.select(0, t).data_ptr<float>() : nullptr;
+            s.mask = mask_rows(masks, ones, t);
             s.c = cs.select(0, t).data_ptr<float>();
             s.tc = tcs.select(0, t).data_ptr<float>();
             s.h = hs_tm.select(0, t + 1).data_ptr<float>();
@@ -224,7 +227,7 @@ struct FusedLstmRecurrence : public torch::autograd::Function<FusedLstmRecurrenc
             s.gates = gates.select(0, t).data_ptr<float>();
             s.tc = tcs.select(0, t).data_ptr<float>();
             s.c_prev = t == 0 ? c0.data_ptr<float>() : cs.select(0, t - 1).data_ptr<float>();
-            s.mask = masks.defined() ? masks.select(0, t).data_ptr<float>() : ones.data_ptr<float>();
+            s.mask = mask_rows(masks, ones, t);
             s.dh_rec = dh_rec.data_ptr<float>();
             s.dh_seq = dhs.data_ptr<float>() + t * hidden;
             s.dh_seq_stride = steps * hidden;
