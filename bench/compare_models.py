@@ -82,6 +82,10 @@ def main():
             parse_kv(c, "mdn_step_ms", "cpp"), parse_kv(p, "mdn_step_ms", "python"))
         add("MDN sampling, 1 input -> 10 samples",
             parse_kv(c, "mdn_sample10_ms", "cpp"), parse_kv(p, "mdn_sample10_ms", "python"))
+        c = run([os.path.join(a.build, "bench", "bench_mdn"), "--stage", "1"] + t)
+        p = run([py, os.path.join(HERE, "ref_mdn.py"), "--stage", "1"] + t)
+        add("MDN stage step of full.yaml (encoder fine-tuned, contrastive over 256), batch 64",
+            parse_kv(c, "mdn_stage_step_ms", "cpp"), parse_kv(p, "mdn_stage_step_ms", "python"))
 
         q = ["--quick"] if a.quick else []
         c = parse_labels(run([os.path.join(a.build, "bench", "bench_sketch_rnn")] + q + t))

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "models/mdn_fused.h"
+
 #include <cmath>
 #include <limits>
 
@@ -139,6 +141,8 @@ torch::Tensor mdn_log_prob_matrix(const MdnOutput& out, const torch::Tensor& lat
     const int64_t d = out_dim(out);
     TORCH_CHECK(latents.dim() == 2 && latents.size(1) == d, "mdn_log_prob_matrix: latents must be (C, ", d,
                 "), got ", latents.sizes());
+    if (is_per_dim(out) && detail::mdn_fused_log_prob_matrix_applies(out.mu, latents))
+        return detail::mdn_fused_log_prob_matrix(torch::log_softmax(out.logit_pi, 2), out.mu, out.log_sigma, latents);
     if (is_per_dim(out)) {
         // (B,1,D,K) against (1,C,D,1) -> (B,C,D,K)
         const torch::Tensor mu = out.mu.unsqueeze(1), log_sigma = out.log_sigma.unsqueeze(1);

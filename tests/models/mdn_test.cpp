@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "models/mdn_fused.h"
 #include "test_support.h"
 #include "torch_test_support.h"
 
@@ -105,6 +106,36 @@ TEST(Mdn, LogProbMatrixEqualsThePairwiseLogProb) {
         matrix.sum().backward();
         for (const auto& p : mdn->parameters()) EXPECT_TRUE(p.grad().defined() && all_finite(p.grad()));
         EXPECT_THROW(mdn_log_prob_matrix(out, torch::randn({5, 3})), c10::Error);
+    }
+}
+
+TEST(Mdn, FusedFloat32LogProbMatrixMatchesDoublePrecisionBroadcasting) {
+    // float32 on the CPU takes the fused node (models/mdn_fused.cpp); double takes the broadcasting
+    // formula. 21 latents (not a multiple of the 8 running sums), K 3 and K 1, far-off latents.
+    for (int64_t k : {3, 1}) {
+        torch::manual_seed(7);
+        const int64_t b = 4, d = 6, c = 21;
+        torch::Tensor logit_pi = torch::randn({b, d, k}), mu = torch::randn({b, d, k}),
+                      log_sigma = torch::randn({b, d, k}).clamp(-3, 3);
+        torch::Tensor latents = torch::randn({c, d}) * 2;
+        latents[3] = 40.0;  // log N far below the others: the logsumexp must stay finite
+        torch::Tensor weights = torch::randn({b, c});
+        auto run = [&](torch::ScalarType type) {
+            std::vector<torch::Tensor> leaves;
+            for (const torch::Tensor& t : {logit_pi, mu, log_sigma})
+                leaves.push_back(t.to(type).detach().requires_grad_(true));
+            torch::Tensor m = mdn_log_prob_matrix(MdnOutput{leaves[0], leaves[1], leaves[2]}, latents.to(type));
+            (m * weights.to(type)).sum().backward();
+            return std::vector<torch::Tensor>{m, leaves[0].grad(), leaves[1].grad(), leaves[2].grad()};
+        };
+        ASSERT_TRUE(detail::mdn_fused_log_prob_matrix_applies(mu, latents));  // the float32 run is the fused one
+        ASSERT_FALSE(detail::mdn_fused_log_prob_matrix_applies(mu.to(torch::kFloat64), latents.to(torch::kFloat64)));
+        std::vector<torch::Tensor> fused = run(torch::kFloat32), exact = run(torch::kFloat64);
+        const char* names[] = {"values", "d logit_pi", "d mu", "d log_sigma"};
+        for (size_t i = 0; i < fused.size(); ++i) {
+            ASSERT_TRUE(all_finite(fused[i])) << names[i];
+            EXPECT_LT(max_scaled_error(fused[i].to(torch::kFloat64), exact[i]), 2e-5) << names[i] << ", K " << k;
+        }
     }
 }
 
