@@ -16,12 +16,7 @@
 #include <cstdint>
 #include <vector>
 
-// GCC if-converts the clamps of exp_clamped into vector min/max only when float compares may not trap.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
-
-#include "models/vec_math.h"
+#include "models/vec_math.h"  // last: it sets no-trapping-math for the rest of this file
 
 namespace k2k::detail {
 

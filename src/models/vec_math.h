@@ -1,8 +1,12 @@
 // Branch-free float maths for the hand-written CPU loops (rnn_lstm_fused.cpp, mdn_fused.cpp), so
 // the loops calling it vectorise, and the attribute that builds such loops for AVX2 and baseline.
-// Include it after `#pragma GCC optimize("no-trapping-math")` in the .cpp: GCC if-converts the
-// clamps into vector min/max only when float compares may not trap.
+// Include it after every other header of a .cpp: it sets no-trapping-math for the rest of that
+// file, because GCC if-converts the clamps into vector min/max only when float compares may not trap.
 #pragma once
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 
 #include <cstdint>
 #include <cstring>
