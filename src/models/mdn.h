@@ -76,7 +76,9 @@ TORCH_MODULE(Mdn);
 torch::Tensor mdn_log_prob(const MdnOutput& out, const torch::Tensor& target);
 
 // log p(latent_c) of every row of latents (C,D) under every mixture of `out` (B rows): (B,C), the
-// same values as mdn_log_prob of each pair, by broadcasting (memory B·C·D·K floats; chunk C).
+// same values as mdn_log_prob of each pair. A per_dim mixture in float32 on the CPU (latents without
+// gradient) takes one fused pass that stores no (B,C,D,K) terms (models/mdn_fused.h); otherwise it
+// broadcasts (memory B·C·D·K floats; chunk C).
 torch::Tensor mdn_log_prob_matrix(const MdnOutput& out, const torch::Tensor& latents);
 
 // Training loss: −mean_B log p(target), in nats per example (summed over the D dimensions).
