@@ -23,6 +23,7 @@ struct BenchOptions {
     int samples = 200;    // timed sampling calls (the median is printed)
     int threads = 2;      // torch intra-op threads
     bool stage = false;   // time configs/full.yaml's MDN stage step instead (see stage_step_ms)
+    bool fused = true;    // stage step: k2k's mdn_log_prob_matrix (fused on the CPU) or broadcasting
 };
 
 double median(std::vector<double> v) {
@@ -32,6 +33,15 @@ double median(std::vector<double> v) {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// mdn_log_prob_matrix by broadcasting over (B, C, D, K), as before the fused node (and as
+// ref_mdn.py): the stage row's "--fused 0" baseline in the same binary.
+torch::Tensor log_prob_matrix_broadcast(const k2k::MdnOutput& m, const torch::Tensor& latents) {
+    const torch::Tensor log_sigma = m.log_sigma.unsqueeze(1);
+    const torch::Tensor z = (latents.unsqueeze(0).unsqueeze(3) - m.mu.unsqueeze(1)) * torch::exp(-log_sigma);
+    const torch::Tensor log_pi = torch::log_softmax(m.logit_pi, 2).unsqueeze(1);
+    return torch::logsumexp(log_pi - 0.5 * z * z - log_sigma - 0.91893853320467274178, 3).sum(2);
 }
 
 // One training step of configs/full.yaml's MDN stage (train/stage_mdn.cpp) on a ready batch:
@@ -60,7 +70,8 @@ std::vector<double> stage_step_ms(const BenchOptions& bo) {
         torch::Tensor nll = k2k::mdn_nll(mixture, z_new);
         torch::Tensor neg = torch::randint(candidates, {negatives}, torch::kInt64);
         torch::Tensor ll_own = k2k::mdn_log_prob(mixture, cand.index_select(0, own)).unsqueeze(1);
-        torch::Tensor ll_neg = k2k::mdn_log_prob_matrix(mixture, cand.index_select(0, neg));
+        torch::Tensor ll_neg = bo.fused ? k2k::mdn_log_prob_matrix(mixture, cand.index_select(0, neg))
+                                        : log_prob_matrix_broadcast(mixture, cand.index_select(0, neg));
         ll_neg = ll_neg.masked_fill(own.unsqueeze(1).eq(neg.unsqueeze(0)), -1e9);
         torch::Tensor ce = torch::nn::functional::cross_entropy(torch::cat({ll_own, ll_neg}, 1),
                                                                 torch::zeros({b}, torch::kInt64));
@@ -84,10 +95,11 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--samples")) bo.samples = std::atoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--threads")) bo.threads = std::atoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--stage")) bo.stage = std::atoi(argv[i + 1]) != 0;
+        else if (!std::strcmp(argv[i], "--fused")) bo.fused = std::atoi(argv[i + 1]) != 0;
         else {
             std::fprintf(stderr,
                          "usage: bench_mdn [--batch 256] [--mixtures 100] [--warmup 3] "
-                         "[--steps 20] [--samples 200] [--threads 2] [--stage 0|1]\n");
+                         "[--steps 20] [--samples 200] [--threads 2] [--stage 0|1] [--fused 1|0]\n");
             return 2;
         }
     }
@@ -99,8 +111,8 @@ int main(int argc, char** argv) {
     k2k::init_runtime(bo.threads);
     if (bo.stage) {
         std::printf("mdn_stage_step_ms cpp=%.2f (full.yaml's MDN stage: encoder fine-tuned, B 64, 2x256, "
-                    "K=5 per_dim, contrastive over 256 of 6703, %d threads, median of %d)\n",
-                    median(stage_step_ms(bo)), bo.threads, bo.steps);
+                    "K=5 per_dim, contrastive over 256 of 6703, %s, %d threads, median of %d)\n",
+                    median(stage_step_ms(bo)), bo.fused ? "fused" : "broadcasting", bo.threads, bo.steps);
         return 0;
     }
     torch::manual_seed(0);
