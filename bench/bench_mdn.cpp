@@ -35,15 +35,6 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// mdn_log_prob_matrix by broadcasting over (B, C, D, K), as before the fused node (and as
-// ref_mdn.py): the stage row's "--fused 0" baseline in the same binary.
-torch::Tensor log_prob_matrix_broadcast(const k2k::MdnOutput& m, const torch::Tensor& latents) {
-    const torch::Tensor log_sigma = m.log_sigma.unsqueeze(1);
-    const torch::Tensor z = (latents.unsqueeze(0).unsqueeze(3) - m.mu.unsqueeze(1)) * torch::exp(-log_sigma);
-    const torch::Tensor log_pi = torch::log_softmax(m.logit_pi, 2).unsqueeze(1);
-    return torch::logsumexp(log_pi - 0.5 * z * z - log_sigma - 0.91893853320467274178, 3).sum(2);
-}
-
 // One training step of configs/full.yaml's MDN stage (train/stage_mdn.cpp) on a ready batch:
 // vae_old's encoder fine-tuned on 64 Kuzushiji images (z_old sampled from q(z|x)), the MDN
 // (2 x 256, 5 mixtures per dimension), its NLL of z_new, the contrastive term over the true
@@ -71,7 +62,7 @@ std::vector<double> stage_step_ms(const BenchOptions& bo) {
         torch::Tensor neg = torch::randint(candidates, {negatives}, torch::kInt64);
         torch::Tensor ll_own = k2k::mdn_log_prob(mixture, cand.index_select(0, own)).unsqueeze(1);
         torch::Tensor ll_neg = bo.fused ? k2k::mdn_log_prob_matrix(mixture, cand.index_select(0, neg))
-                                        : log_prob_matrix_broadcast(mixture, cand.index_select(0, neg));
+                                        : k2k::mdn_log_prob_matrix_broadcast(mixture, cand.index_select(0, neg));
         ll_neg = ll_neg.masked_fill(own.unsqueeze(1).eq(neg.unsqueeze(0)), -1e9);
         torch::Tensor ce = torch::nn::functional::cross_entropy(torch::cat({ll_own, ll_neg}, 1),
                                                                 torch::zeros({b}, torch::kInt64));

@@ -44,10 +44,14 @@ class Mdn(nn.Module):
         return parts[:, 0], parts[:, 1], log_sigma
 
 
-def nll(logit_pi, mu, log_sigma, y):
+def nll_rows(logit_pi, mu, log_sigma, y):
     z = (y.unsqueeze(2) - mu) * torch.exp(-log_sigma)
     log_n = -0.5 * z * z - log_sigma - HALF_LOG_2PI
-    return -torch.logsumexp(torch.log_softmax(logit_pi, 2) + log_n, 2).sum(1).mean()
+    return -torch.logsumexp(torch.log_softmax(logit_pi, 2) + log_n, 2).sum(1)
+
+
+def nll(logit_pi, mu, log_sigma, y):
+    return nll_rows(logit_pi, mu, log_sigma, y).mean()
 
 
 def log_prob_matrix(logit_pi, mu, log_sigma, latents):
@@ -90,12 +94,6 @@ def stage_step_ms(a):
         if i >= a.warmup:
             ms.append((time.perf_counter() - t0) * 1000.0)
     return ms
-
-
-def nll_rows(logit_pi, mu, log_sigma, y):
-    z = (y.unsqueeze(2) - mu) * torch.exp(-log_sigma)
-    log_n = -0.5 * z * z - log_sigma - HALF_LOG_2PI
-    return -torch.logsumexp(torch.log_softmax(logit_pi, 2) + log_n, 2).sum(1)
 
 
 def sample(logit_pi, mu, log_sigma, tau, gen, component_mean):

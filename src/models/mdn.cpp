@@ -136,13 +136,16 @@ torch::Tensor mdn_log_prob(const MdnOutput& out, const torch::Tensor& target) {
     return log_prob(out, target, "mdn_log_prob");
 }
 
-torch::Tensor mdn_log_prob_matrix(const MdnOutput& out, const torch::Tensor& latents) {
-    check_output(out, "mdn_log_prob_matrix");
+namespace {
+
+void check_matrix_args(const MdnOutput& out, const torch::Tensor& latents, const char* fn) {
+    check_output(out, fn);
     const int64_t d = out_dim(out);
-    TORCH_CHECK(latents.dim() == 2 && latents.size(1) == d, "mdn_log_prob_matrix: latents must be (C, ", d,
-                "), got ", latents.sizes());
-    if (is_per_dim(out) && detail::mdn_fused_log_prob_matrix_applies(out.mu, latents))
-        return detail::mdn_fused_log_prob_matrix(torch::log_softmax(out.logit_pi, 2), out.mu, out.log_sigma, latents);
+    TORCH_CHECK(latents.dim() == 2 && latents.size(1) == d, fn, ": latents must be (C, ", d, "), got ", latents.sizes());
+}
+
+// mdn_log_prob_matrix_broadcast after its argument checks.
+torch::Tensor broadcast_matrix(const MdnOutput& out, const torch::Tensor& latents) {
     if (is_per_dim(out)) {
         // (B,1,D,K) against (1,C,D,1) -> (B,C,D,K)
         const torch::Tensor mu = out.mu.unsqueeze(1), log_sigma = out.log_sigma.unsqueeze(1);
@@ -157,6 +160,20 @@ torch::Tensor mdn_log_prob_matrix(const MdnOutput& out, const torch::Tensor& lat
     torch::Tensor log_n = (-0.5 * z * z - log_sigma - kHalfLog2Pi).sum(3);  // (B,C,K)
     torch::Tensor log_pi = torch::log_softmax(out.logit_pi, 1).unsqueeze(1);
     return torch::logsumexp(log_pi + log_n, 2);  // (B,C)
+}
+
+}  // namespace
+
+torch::Tensor mdn_log_prob_matrix(const MdnOutput& out, const torch::Tensor& latents) {
+    check_matrix_args(out, latents, "mdn_log_prob_matrix");
+    if (detail::mdn_fused_log_prob_matrix_applies(out, latents))
+        return detail::mdn_fused_log_prob_matrix(torch::log_softmax(out.logit_pi, 2), out.mu, out.log_sigma, latents);
+    return broadcast_matrix(out, latents);
+}
+
+torch::Tensor mdn_log_prob_matrix_broadcast(const MdnOutput& out, const torch::Tensor& latents) {
+    check_matrix_args(out, latents, "mdn_log_prob_matrix_broadcast");
+    return broadcast_matrix(out, latents);
 }
 
 torch::Tensor mdn_nll(const MdnOutput& out, const torch::Tensor& target) {

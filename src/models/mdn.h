@@ -81,6 +81,10 @@ torch::Tensor mdn_log_prob(const MdnOutput& out, const torch::Tensor& target);
 // broadcasts (memory B·C·D·K floats; chunk C).
 torch::Tensor mdn_log_prob_matrix(const MdnOutput& out, const torch::Tensor& latents);
 
+// The same matrix by broadcasting on any device and dtype: what mdn_log_prob_matrix computes where
+// the fused pass does not apply, and the formula that pass is benchmarked against (bench_mdn).
+torch::Tensor mdn_log_prob_matrix_broadcast(const MdnOutput& out, const torch::Tensor& latents);
+
 // Training loss: −mean_B log p(target), in nats per example (summed over the D dimensions).
 // Can be negative: a density, not a probability. target is (B,D); returns a scalar.
 torch::Tensor mdn_nll(const MdnOutput& out, const torch::Tensor& target);

@@ -175,8 +175,9 @@ public:
 
 }  // namespace
 
-bool mdn_fused_log_prob_matrix_applies(const torch::Tensor& mu, const torch::Tensor& latents) {
-    return mu.dim() == 3 && mu.device().is_cpu() && latents.device().is_cpu() &&
+bool mdn_fused_log_prob_matrix_applies(const MdnOutput& out, const torch::Tensor& latents) {
+    const torch::Tensor& mu = out.mu;
+    return out.logit_pi.dim() == 3 && mu.device().is_cpu() && latents.device().is_cpu() &&
            mu.scalar_type() == torch::kFloat32 && latents.scalar_type() == torch::kFloat32 &&
            !latents.requires_grad() && latents.size(0) > 0;
 }

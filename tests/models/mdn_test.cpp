@@ -128,8 +128,10 @@ TEST(Mdn, FusedFloat32LogProbMatrixMatchesDoublePrecisionBroadcasting) {
             (m * weights.to(type)).sum().backward();
             return std::vector<torch::Tensor>{m, leaves[0].grad(), leaves[1].grad(), leaves[2].grad()};
         };
-        ASSERT_TRUE(detail::mdn_fused_log_prob_matrix_applies(mu, latents));  // the float32 run is the fused one
-        ASSERT_FALSE(detail::mdn_fused_log_prob_matrix_applies(mu.to(torch::kFloat64), latents.to(torch::kFloat64)));
+        const MdnOutput in_float{logit_pi, mu, log_sigma};
+        const MdnOutput in_double{logit_pi.to(torch::kFloat64), mu.to(torch::kFloat64), log_sigma.to(torch::kFloat64)};
+        ASSERT_TRUE(detail::mdn_fused_log_prob_matrix_applies(in_float, latents));  // the float32 run is the fused one
+        ASSERT_FALSE(detail::mdn_fused_log_prob_matrix_applies(in_double, latents.to(torch::kFloat64)));
         std::vector<torch::Tensor> fused = run(torch::kFloat32), exact = run(torch::kFloat64);
         const char* names[] = {"values", "d logit_pi", "d mu", "d log_sigma"};
         for (size_t i = 0; i < fused.size(); ++i) {
