@@ -150,7 +150,7 @@ TEST(Config, MissingFileIsAnError) {
 }
 
 TEST(Config, ShippedConfigsParse) {
-    for (const char* name : {"smoke", "quick", "paper"}) {
+    for (const char* name : {"smoke", "quick", "full", "paper"}) {
         std::string path = std::string(K2K_SOURCE_DIR) + "/configs/" + name + ".yaml";
         if (!std::filesystem::exists(path)) continue;
         EXPECT_NO_THROW(load_config(path)) << path;
