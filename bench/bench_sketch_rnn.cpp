@@ -154,6 +154,11 @@ int main(int argc, char** argv) {
     full_config.steps = 100;
     full_config.canvas = 128;
     bench_train("lstm 1x512 nodropout canvas128 B64 T100", "lstm", 1, 512, 1.0, r, k2k::RnnPath::Auto, full_config);
+    // The same with sketch.trim_padding (full.yaml): 57 steps, the mean trimmed batch length that
+    // bench_trim_length --config configs/full.yaml measures.
+    ShapeOptions full_trimmed = full_config;
+    full_trimmed.steps = 57;
+    bench_train("lstm 1x512 nodropout canvas128 B64 T57", "lstm", 1, 512, 1.0, r, k2k::RnnPath::Auto, full_trimmed);
     bench_train("lstm 3x1024 nodropout", "lstm", 3, 1024, 1.0, quick ? 2 : 3);
     bench_train("lstm 3x1024 nodropout nn.LSTM", "lstm", 3, 1024, 1.0, quick ? 2 : 3, k2k::RnnPath::Fused);
     for (const char* cell : {"lstm", "layer_norm", "hyper"})

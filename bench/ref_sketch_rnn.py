@@ -341,6 +341,8 @@ def main():
     bench_train("lstm 1x512 nodropout nn.LSTM", "fused", 1, 512, 1.0, r)
     # configs/full.yaml's Sketch-RNN stage: canvas decoder, LSTM 1x512, batch 64, max_seq_len 100
     bench_train("lstm 1x512 nodropout canvas128 B64 T100", "fused", 1, 512, 1.0, r, 64, 100, 128)
+    # the same with sketch.trim_padding: 57 steps, the mean trimmed batch length (bench_trim_length --config configs/full.yaml)
+    bench_train("lstm 1x512 nodropout canvas128 B64 T57", "fused", 1, 512, 1.0, r, 64, 57, 128)
     bench_train("lstm 3x1024 nodropout", "fused", 3, 1024, 1.0, 2 if quick else 3)
     bench_train("lstm 3x1024 nodropout nn.LSTM", "fused", 3, 1024, 1.0, 2 if quick else 3)
     for cell in ("lstm", "layer_norm", "hyper"):
