@@ -1,7 +1,7 @@
 // How long a trimmed Sketch-RNN training batch is (sketch.trim_padding): the recurrent steps T' of
 // a batch of B random training sketches, T' = min(max_seq_len, longest L + 1) as trim_sketch_batch
-// cuts it, averaged over many draws. The bench rows of bench_sketch_rnn / ref_sketch_rnn.py at
-// `--steps T'` then time the stage's step at that length (docs/BENCHMARKS.md).
+// cuts it, averaged over many draws. The "T57" rows of bench_sketch_rnn / ref_sketch_rnn.py time
+// the stage's step at the length measured for configs/full.yaml (docs/BENCHMARKS.md).
 //
 // usage: bench_trim_length --config C [--batches 20000] [--seed 1]
 // (augmentation is left out: its point drops only shorten sketches, so T' is an upper bound)
