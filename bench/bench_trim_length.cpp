@@ -1,6 +1,6 @@
 // How long a trimmed Sketch-RNN training batch is (sketch.trim_padding): the recurrent steps T' of
-// a batch of B random training sketches, T' = min(max_seq_len, longest L + 1) as trim_sketch_batch
-// cuts it, averaged over many draws. The "T57" rows of bench_sketch_rnn / ref_sketch_rnn.py time
+// a batch of B random training sketches (the stage's own build_sketches), as trim_sketch_batch cuts
+// the stage's sketch_batch, averaged over many draws. The "T57" rows of bench_sketch_rnn / ref_sketch_rnn.py time
 // the stage's step at the length measured for configs/full.yaml (docs/BENCHMARKS.md).
 //
 // usage: bench_trim_length --config C [--batches 20000] [--seed 1]
@@ -12,9 +12,12 @@
 #include <string>
 #include <vector>
 
+#include <torch/torch.h>
+
 #include "config/config.h"
 #include "data/selection.h"
-#include "data/stroke_norm.h"
+#include "run/batches.h"
+#include "train/stage_common.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
@@ -34,20 +37,19 @@ int main(int argc, char** argv) {
         const k2k::Config c = k2k::load_config(config_path);
         const k2k::SketchConfig& sc = c.sketch;
         const k2k::TrainingData td = k2k::select_training_data(k2k::load_or_prepare_dataset(c.data, false), c.data);
-        std::vector<long> lengths;
-        for (size_t m : td.modern[0]) {
-            const k2k::Stroke3 s3 =
-                k2k::sketch_for_model(k2k::modern_stroke3(td.ds, m, float(sc.rdp_epsilon)), sc.normalization);
-            if (!s3.empty() && long(s3.size()) <= sc.max_seq_len) lengths.push_back(long(s3.size()));
-        }
-        if (lengths.empty()) throw k2k::Error(config_path + ": no training sketch fits sketch.max_seq_len");
+        size_t skipped = 0;
+        const k2k::SketchSet set = k2k::build_sketches(td, td.modern[0], sc, &skipped);
+        if (set.sketches.empty()) throw k2k::Error(config_path + ": no training sketch fits sketch.max_seq_len");
+        const k2k::StartToken start = sc.start_token == "pen_up" ? k2k::StartToken::PenUp : k2k::StartToken::PenDown;
         std::mt19937 rng(seed);
-        std::uniform_int_distribution<size_t> pick(0, lengths.size() - 1);
+        std::uniform_int_distribution<size_t> pick(0, set.sketches.size() - 1);
         std::vector<long> kept(static_cast<size_t>(batches));
+        std::vector<const k2k::Stroke3*> order(static_cast<size_t>(sc.batch_size));
         for (long b = 0; b < batches; ++b) {
-            long longest = 0;
-            for (long k = 0; k < sc.batch_size; ++k) longest = std::max(longest, lengths[pick(rng)]);
-            kept[size_t(b)] = std::min(long(sc.max_seq_len), longest + 1);
+            for (auto& s : order) s = &set.sketches[pick(rng)];
+            const k2k::SketchBatch batch = k2k::trim_sketch_batch(k2k::sketch_batch(
+                order, 1.0f, int(sc.max_seq_len), start, nullptr, nullptr, nullptr, torch::kCPU));
+            kept[size_t(b)] = long(batch.strokes.size(1)) - 1;
         }
         double mean = 0;
         for (long t : kept) mean += double(t);
@@ -55,7 +57,7 @@ int main(int argc, char** argv) {
         std::sort(kept.begin(), kept.end());
         std::printf("%zu training sketches, batch %lld, max_seq_len %lld: trimmed steps per batch mean %.2f, "
                     "median %ld, p10 %ld, p90 %ld (%ld batches): %.1f %% of max_seq_len\n",
-                    lengths.size(), (long long)sc.batch_size, (long long)sc.max_seq_len, mean,
+                    set.sketches.size(), (long long)sc.batch_size, (long long)sc.max_seq_len, mean,
                     kept[kept.size() / 2], kept[kept.size() / 10], kept[kept.size() * 9 / 10], batches,
                     100.0 * mean / double(sc.max_seq_len));
         return 0;

@@ -22,13 +22,6 @@
 
 namespace k2k {
 
-namespace {
-
-struct SketchSet {
-    std::vector<Stroke3> sketches;    // RDP-simplified, KanjiVG units
-    std::vector<size_t> modern;       // modern entry of each sketch
-};
-
 SketchSet build_sketches(const TrainingData& td, const std::vector<size_t>& items, const SketchConfig& sc, size_t* skipped) {
     SketchSet set;
     for (size_t m : items) {
@@ -42,8 +35,6 @@ SketchSet build_sketches(const TrainingData& td, const std::vector<size_t>& item
     }
     return set;
 }
-
-}  // namespace
 
 void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp) {
     const SketchConfig& sc = cfg.sketch;
