@@ -70,7 +70,8 @@ def products(t):
     # page faults are timed, only the products
     o_canvas, o_canvas_dw = torch.empty(n, CANVAS), torch.empty(CANVAS_IN, CANVAS)
     o_gates, o_x_dw, o_dcanvas = torch.empty(n, 4 * H), torch.empty(STROKE + CANVAS, 4 * H), torch.empty(n, CANVAS)
-    o_hh_dw, o_head, o_head_dw, o_head_dh = torch.empty(H, 4 * H), torch.empty(n, OUT), torch.empty(H, OUT), torch.empty(n, H)
+    o_hh_dw, o_head = torch.empty(H, 4 * H), torch.empty(n, OUT)
+    o_head_dw, o_head_dh = torch.empty(H, OUT), torch.empty(n, H)
     return [
         ("canvas fwd", f(n, CANVAS_IN, CANVAS), lambda: torch.mm(feats, w_canvas, out=o_canvas)),
         ("canvas dW", f(CANVAS_IN, n, CANVAS), lambda: torch.mm(feats.t(), d_canvas, out=o_canvas_dw)),
