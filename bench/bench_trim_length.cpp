@@ -16,8 +16,8 @@
 
 #include "config/config.h"
 #include "data/selection.h"
+#include "data/sketch_set.h"
 #include "run/batches.h"
-#include "train/stage_common.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
@@ -38,9 +38,9 @@ int main(int argc, char** argv) {
         const k2k::SketchConfig& sc = c.sketch;
         const k2k::TrainingData td = k2k::select_training_data(k2k::load_or_prepare_dataset(c.data, false), c.data);
         size_t skipped = 0;
-        const k2k::SketchSet set = k2k::build_sketches(td, td.modern[0], sc, &skipped);
+        const k2k::SketchSet set = k2k::build_sketches(td.ds, td.modern[0], sc, &skipped);
         if (set.sketches.empty()) throw k2k::Error(config_path + ": no training sketch fits sketch.max_seq_len");
-        const k2k::StartToken start = sc.start_token == "pen_up" ? k2k::StartToken::PenUp : k2k::StartToken::PenDown;
+        const k2k::StartToken start = k2k::sketch_start_token(sc);
         std::mt19937 rng(seed);
         std::uniform_int_distribution<size_t> pick(0, set.sketches.size() - 1);
         std::vector<long> kept(static_cast<size_t>(batches));

@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "data/stroke_norm.h"
+#include "data/sketch_set.h"
 #include "data/strokes.h"
 #include "eval/scoring.h"
 #include "run/batches.h"
@@ -61,20 +61,12 @@ json sketch_metrics(const Config& config, TrainedSketch& sketch, const Dataset& 
                     const std::vector<size_t>& items, torch::Device device) {
     torch::NoGradGuard no_grad;
     const SketchConfig& options = config.sketch;
-    std::vector<Stroke3> sketches;
-    std::vector<size_t> entries;  // modern entry of each sketch
     size_t skipped = 0;
-    for (size_t entry : items) {
-        Stroke3 stroke3 = sketch_for_model(modern_stroke3(dataset, entry, float(options.rdp_epsilon)), options.normalization);
-        if (stroke3.empty() || int64_t(stroke3.size()) > options.max_seq_len) {
-            ++skipped;
-            continue;
-        }
-        sketches.push_back(std::move(stroke3));
-        entries.push_back(entry);
-    }
+    const SketchSet set = build_sketches(dataset, items, options, &skipped);
+    const std::vector<Stroke3>& sketches = set.sketches;
+    const std::vector<size_t>& entries = set.modern;  // modern entry of each sketch
     if (sketches.empty()) return nullptr;
-    const StartToken start_token = options.start_token == "pen_up" ? StartToken::PenUp : StartToken::PenDown;
+    const StartToken start_token = sketch_start_token(options);
     double ls = 0, lp = 0, lr = 0;
     const size_t batch_size = size_t(options.batch_size);
     for (size_t start = 0; start < sketches.size(); start += batch_size) {

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "config/config.h"
-#include "data/geometry.h"
 #include "data/selection.h"
 
 namespace k2k {
@@ -30,16 +29,6 @@ void train_mdn(const Config& cfg, TrainingData& td, torch::Device device, bool r
 void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp);
 void train_reader(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp);
 void train_baseline(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp);
-
-// The Sketch-RNN stage's sketches of modern entries `items`: sketch_for_model of modern_stroke3 at
-// sketch.rdp_epsilon, empty ones and ones longer than sketch.max_seq_len rows left out (counted in
-// *skipped). Also what bench_trim_length draws its batches from.
-struct SketchSet {
-    std::vector<Stroke3> sketches;  // RDP-simplified, KanjiVG units
-    std::vector<size_t> modern;     // modern entry of each sketch
-};
-SketchSet build_sketches(const TrainingData& td, const std::vector<size_t>& items, const SketchConfig& sc,
-                         size_t* skipped);
 
 // config.seed mixed with the stage name, so stages draw different streams.
 uint64_t stage_seed(const Config& cfg, const std::string& stage);

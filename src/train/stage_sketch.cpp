@@ -17,30 +17,17 @@
 #include "run/run_dir.h"
 #include "runtime/runtime.h"
 #include "data/selection.h"
+#include "data/sketch_set.h"
 #include "data/stroke_norm.h"
 #include "util/error.h"
 
 namespace k2k {
 
-SketchSet build_sketches(const TrainingData& td, const std::vector<size_t>& items, const SketchConfig& sc, size_t* skipped) {
-    SketchSet set;
-    for (size_t m : items) {
-        Stroke3 s3 = sketch_for_model(modern_stroke3(td.ds, m, float(sc.rdp_epsilon)), sc.normalization);
-        if (s3.empty() || int64_t(s3.size()) > sc.max_seq_len) {
-            ++*skipped;
-            continue;
-        }
-        set.sketches.push_back(std::move(s3));
-        set.modern.push_back(m);
-    }
-    return set;
-}
-
 void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, bool resume, DataParallel& dp) {
     const SketchConfig& sc = cfg.sketch;
     size_t skipped = 0;
-    SketchSet train = build_sketches(td, td.modern[0], sc, &skipped);
-    SketchSet val_own = build_sketches(td, td.modern[1], sc, &skipped);
+    SketchSet train = build_sketches(td.ds, td.modern[0], sc, &skipped);
+    SketchSet val_own = build_sketches(td.ds, td.modern[1], sc, &skipped);
     if (train.sketches.empty()) throw Error("sketch: no KanjiVG training sketch fits sketch.max_seq_len = " + std::to_string(sc.max_seq_len));
     if (val_own.sketches.empty()) std::printf("[sketch] warning: no validation sketches; validating on the training sketches\n");
     const SketchSet& val = val_own.sketches.empty() ? train : val_own;
@@ -50,7 +37,7 @@ void train_sketch(const Config& cfg, TrainingData& td, torch::Device device, boo
                 sc.normalization == "unit_bbox" ? "unit-bbox" : "delta std", scale);
 
     const int max_len = int(sc.max_seq_len);
-    const StartToken start = sc.start_token == "pen_up" ? StartToken::PenUp : StartToken::PenDown;
+    const StartToken start = sketch_start_token(sc);
     StrokeAugmentOptions aug;
     aug.scale = float(sc.augment_scale);
     aug.drop_prob = float(sc.augment_drop);
