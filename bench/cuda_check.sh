@@ -252,7 +252,7 @@ step_configure() {
 }
 
 step_build() {
-    tmo 420 cmake --build "$BUILD" -j"$JOBS"
+    tmo 420 cmake --build "$BUILD" -j"$JOBS" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
     ls -la "$K2K"
     echo "== where k2k's libraries come from:"
     ldd "$K2K" | grep -E 'not found|cairo|png|yaml|tinyxml|spdlog|fmt|libz|torch_cuda|c10_cuda|cudart' || true
@@ -322,13 +322,9 @@ step_ctest() {
 }
 
 # ---------------------------------------------------------------------------------------------
-main() {
-    mkdir -p "$WORK" "$OUT"
-    cd "$REPO"
-    local log
-    for log in env build pipeline generate eval ctest; do : >"$OUT/$log.log"; done
-    rm -f "$OUT/sheet.png" "$OUT/summary.txt"
-
+# The CUDA compiler, its architecture and the first pkg-config (in the main shell; steps run in
+# subshells).
+init_cuda_toolchain() {
     NVCC=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
     CUDA_HOME=${CUDA_HOME:-$(dirname "$(dirname "$NVCC")")}
     if [ -x "$NVCC" ]; then
@@ -338,21 +334,25 @@ main() {
     CUDA_ARCH=$(python3 -c 'import torch; c = torch.cuda.get_device_capability(0); print(f"{c[0]}{c[1]}")' 2>/dev/null || echo 90)
     export TORCH_CUDA_ARCH_LIST="${CUDA_ARCH:0:${#CUDA_ARCH}-1}.${CUDA_ARCH: -1}"
     DEPS_PREFIX_PATH="" PKG_CONFIG_BIN=$(command -v pkg-config || echo pkg-config)
+}
 
-    echo "[cuda_check] repo $REPO, data $DATA, out $OUT, budget ${BUDGET} s, $JOBS cores"
+# Steps env, deps, configure (retried with the carried tree in / when the error is about those
+# packages) and build, logged to $OUT/env.log and $OUT/build.log. Sets BUILT (1: $K2K exists) and
+# MODE (how the dependencies were found). $BUILD_TARGET (empty: all) limits the build.
+env_deps_build() {
     run_step env "$OUT/env.log" 1 step_env
     grep -E '^(torch|cuda available|device 0|cxx11 abi)|^GPU ' "$OUT/env.log" | sed 's/^/[cuda_check]   /' || true
 
-    local mode=system
+    MODE=system
     if [ -d "$CARRIED/usr" ]; then
         run_step deps "$OUT/env.log" 1 step_deps_private
         if ((LAST_RC == 0)); then
             use_private_deps
-            mode=private
+            MODE=private
         else
             run_step deps-system "$OUT/env.log" 1 step_deps_system
             use_system_deps
-            mode=system-carried
+            MODE=system-carried
         fi
     else
         echo "[cuda_check]   no $CARRIED: using the machine's own packages"
@@ -362,14 +362,14 @@ main() {
     run_step configure "$OUT/build.log" 60 step_configure
     # Retry with the carried tree copied into / only when the error is about those packages (not,
     # say, about Torch or CUDA, which the copy cannot change).
-    if ((LAST_RC != 0)) && [ "$mode" = private ] &&
+    if ((LAST_RC != 0)) && [ "$MODE" = private ] &&
         grep -A4 'CMake Error' "$OUT/build.log" |
         grep -qiE "k2k-deps|$DEPS|eigen|tinyxml2|yaml-cpp|CLI11|spdlog|fmt|nlohmann|PNG|ZLIB|cairo|pkg-?config|GTest"; then
         echo "[cuda_check]   configure with the private prefix failed: installing the carried tree into / (no-clobber) and retrying"
         run_step deps-system "$OUT/env.log" 60 step_deps_system
         local deps_rc=$LAST_RC
         use_system_deps
-        mode=system-fallback
+        MODE=system-fallback
         rm -rf "$BUILD"
         run_step configure-2 "$OUT/build.log" 60 step_configure
         if ((LAST_RC == 0 && deps_rc == 0)); then  # the retry worked: the first try is only a note
@@ -377,11 +377,11 @@ main() {
             S_STATE[first]=RETRIED
         fi
     fi
-    local built=0
+    BUILT=0
     if ((LAST_RC == 0)); then
         run_step build "$OUT/build.log" 60 step_build
         if ((LAST_RC == 0)); then
-            built=1
+            BUILT=1
         else  # the first errors say more than the last lines
             grep -m 20 -E 'error:|Error [0-9]|undefined reference|cannot find' "$OUT/build.log" | cut -c1-300 |
                 sed 's/^/[cuda_check]   /' || true
@@ -389,8 +389,20 @@ main() {
     else
         skip build "configure failed"
     fi
+}
 
-    if ((built)); then
+main() {
+    mkdir -p "$WORK" "$OUT"
+    cd "$REPO"
+    local log
+    for log in env build pipeline generate eval ctest; do : >"$OUT/$log.log"; done
+    rm -f "$OUT/sheet.png" "$OUT/summary.txt"
+
+    init_cuda_toolchain
+    echo "[cuda_check] repo $REPO, data $DATA, out $OUT, budget ${BUDGET} s, $JOBS cores"
+    env_deps_build
+
+    if ((BUILT)); then
         run_step prepare "$OUT/pipeline.log" 30 step_prepare
         if ((LAST_RC == 0)); then
             run_step pipeline "$OUT/pipeline.log" 30 step_pipeline
@@ -413,7 +425,7 @@ main() {
     fi
 
     {
-        echo "k2k CUDA check, $(date -u), total $(($(date +%s) - START)) s, deps mode: $mode"
+        echo "k2k CUDA check, $(date -u), total $(($(date +%s) - START)) s, deps mode: $MODE"
         local i
         for i in "${!S_NAME[@]}"; do printf '%-12s %-8s %7s s\n' "${S_NAME[$i]}" "${S_STATE[$i]}" "${S_SECS[$i]}"; done
     } >"$OUT/summary.txt"

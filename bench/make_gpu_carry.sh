@@ -6,7 +6,10 @@
 #   .gpu_data       a small data set from ../shared/data: 300 KanjiVG SVGs (the characters of the
 #                   first 40 Kuzushiji classes, the ones the tests name, then others) and up to 30
 #                   PNGs of each of those classes; ~3 MiB
-# Then carry both: device run `bash bench/cuda_check.sh` with carry [".gpu_deps", ".gpu_data"].
+#   .gpu_kmnist     the four official Kuzushiji-MNIST .npz files from ../shared/data/kmnist (or
+#                   data/kmnist); 21 MiB
+# Then carry: device run `bash bench/cuda_check.sh` with carry [".gpu_deps", ".gpu_data"], or
+# `bash bench/gpu_classify.sh` with carry [".gpu_deps", ".gpu_kmnist"].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${K2K_SHARED_DATA:-../shared/data}
@@ -20,9 +23,13 @@ PACKAGES=(
   libxau-dev libxau6 libxcb-render0-dev libxcb-render0 libxcb-shm0-dev libxcb-shm0 libxcb1-dev
   libxcb1 libxdmcp-dev libxdmcp6 libxext-dev libxext6 libxrender-dev libxrender1 libyaml-cpp-dev
   libyaml-cpp0.7 nlohmann-json3-dev pkgconf-bin pkgconf x11proto-dev zlib1g-dev zlib1g
+  # the .npz reader (libzip), photographed inputs (libjpeg-turbo), k2k serve (cpp-httplib, whose
+  # pkg-config file requires openssl's)
+  libzip-dev libzip4 libjpeg62-turbo-dev libjpeg62-turbo libcpp-httplib-dev libcpp-httplib0.11
+  libssl-dev libssl3
 )
 
-for d in .gpu_deps .gpu_data; do
+for d in .gpu_deps .gpu_data .gpu_kmnist; do
   grep -qx "/$d/" .git/info/exclude 2>/dev/null || echo "/$d/" >> .git/info/exclude
 done
 
@@ -81,3 +88,13 @@ done
 for f in "${!picked[@]}"; do cp "$SHARED/kanjivg/kanji/$f" .gpu_data/kanjivg/kanji/; done
 echo "$(ls .gpu_data/kanjivg/kanji | wc -l) SVGs, $(ls .gpu_data/kkanji2 | wc -l) classes"
 du -sh .gpu_data
+
+# ---- .gpu_kmnist ----
+rm -rf .gpu_kmnist && mkdir -p .gpu_kmnist
+kmnist=$SHARED/kmnist
+[ -f "$kmnist/kmnist-train-imgs.npz" ] || kmnist=data/kmnist
+for f in kmnist-train-imgs kmnist-train-labels kmnist-test-imgs kmnist-test-labels; do
+  [ -f "$kmnist/$f.npz" ] || { echo "$kmnist/$f.npz: missing (bash data_tools/fetch_data.sh --only kmnist)" >&2; exit 1; }
+  cp "$kmnist/$f.npz" .gpu_kmnist/
+done
+du -sh .gpu_kmnist

@@ -18,7 +18,16 @@ torch::Tensor mix(const torch::Tensor& h, double lam, const torch::Tensor& perm)
 
 }  // namespace
 
-PreActBlockImpl::PreActBlockImpl(int64_t in, int64_t out, int64_t stride) {
+bool conv3x3_as_matmul(const torch::Tensor& x) { return x.device().is_cpu() && x.dim() == 4 && x.size(2) * x.size(3) <= 16; }
+
+torch::Tensor conv3x3_matmul(const torch::Tensor& x, const torch::Tensor& weight) {
+    namespace F = torch::nn::functional;
+    const int64_t b = x.size(0), h = x.size(2), w = x.size(3), k = weight.size(0);
+    torch::Tensor cols = F::unfold(x, F::UnfoldFuncOptions({3, 3}).padding(1));  // (B, C*9, H*W)
+    return torch::matmul(weight.reshape({k, -1}), cols).reshape({b, k, h, w});
+}
+
+PreActBlockImpl::PreActBlockImpl(int64_t in, int64_t out, int64_t stride) : stride_(stride) {
     bn1 = register_module("bn1", torch::nn::BatchNorm2d(in));
     conv1 = register_module("conv1", conv(in, out, 3, stride));
     bn2 = register_module("bn2", torch::nn::BatchNorm2d(out));
@@ -29,8 +38,10 @@ PreActBlockImpl::PreActBlockImpl(int64_t in, int64_t out, int64_t stride) {
 torch::Tensor PreActBlockImpl::forward(const torch::Tensor& x) {
     torch::Tensor pre = torch::relu(bn1->forward(x));
     torch::Tensor skip = shortcut ? shortcut->forward(pre) : x;
-    torch::Tensor h = conv1->forward(pre);
-    h = conv2->forward(torch::relu(bn2->forward(h)));
+    // conv1 and conv2 are 3x3 with padding 1 (conv() above); conv2 has stride 1, conv1 stride_.
+    torch::Tensor h = stride_ == 1 && conv3x3_as_matmul(pre) ? conv3x3_matmul(pre, conv1->weight) : conv1->forward(pre);
+    h = torch::relu(bn2->forward(h));
+    h = conv3x3_as_matmul(h) ? conv3x3_matmul(h, conv2->weight) : conv2->forward(h);
     return h + skip;
 }
 

@@ -37,9 +37,19 @@ public:
 private:
     torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
     torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, shortcut{nullptr};
+    int64_t stride_ = 1;  // of conv1 (and of the shortcut)
 };
 
 TORCH_MODULE(PreActBlock);
+
+// On the CPU, oneDNN runs the 3x3 convolutions of the last stage's 4x4 maps (512 channels for
+// PreActResNet-18) at a fraction of the speed of one matrix product over their im2col columns
+// (docs/BENCHMARKS.md, "CPU PreActResNet-18 step"). The blocks compute their 3x3, stride-1
+// convolutions of x as conv3x3_matmul where this is true: x is a CPU (B,C,H,W) batch with H*W <= 16.
+bool conv3x3_as_matmul(const torch::Tensor& x);
+// x is (B,C,H,W), weight (K,C,3,3); returns (B,K,H,W): the 3x3 convolution with zero padding 1 and
+// stride 1, as unfold (B,C*9,H*W) and one (K,C*9) x (C*9,H*W) product per image.
+torch::Tensor conv3x3_matmul(const torch::Tensor& x, const torch::Tensor& weight);
 
 // conv3x3 stem (stride 1, no max-pool: 28x28 inputs stay 28x28), four stages of blocks with
 // strides 1, 2, 2, 2, then BN-ReLU, global average pooling and a linear classifier.

@@ -205,6 +205,29 @@ TEST(PreActResNet, MixingMixesAtTheLayerAsked) {
     EXPECT_NEAR(double(count), 11.17e6, 0.01e6);
 }
 
+TEST(PreActResNet, SmallMapsConvolveByMatmulAsTheConvolutionDoes) {
+    // The CPU path of the last stage's 3x3 convolutions (4x4 maps): the same outputs and gradients
+    // as the convolution itself, and taken only where it is meant to be.
+    torch::manual_seed(0);
+    torch::nn::Conv2d c3(torch::nn::Conv2dOptions(6, 5, 3).padding(1).bias(false));
+    torch::Tensor x = torch::randn({3, 6, 4, 4}, torch::requires_grad());
+    EXPECT_TRUE(conv3x3_as_matmul(x));
+    EXPECT_FALSE(conv3x3_as_matmul(torch::randn({3, 6, 7, 7})));
+    EXPECT_FALSE(conv3x3_as_matmul(torch::randn({3, 6, 4, 5})));
+
+    torch::Tensor by_conv = c3->forward(x);
+    torch::Tensor g = torch::randn_like(by_conv);
+    auto grads = torch::autograd::grad({by_conv}, {x, c3->weight}, {g});
+    torch::Tensor by_matmul = conv3x3_matmul(x, c3->weight);
+    auto grads_m = torch::autograd::grad({by_matmul}, {x, c3->weight}, {g});
+    ASSERT_EQ(by_matmul.sizes(), by_conv.sizes());
+    EXPECT_TRUE(torch::allclose(by_matmul, by_conv, 1e-5, 1e-5));
+    EXPECT_TRUE(torch::allclose(grads_m[0], grads[0], 1e-5, 1e-5));
+    EXPECT_TRUE(torch::allclose(grads_m[1], grads[1], 1e-5, 1e-5));
+    // Not the identity: a different weight gives a different answer.
+    EXPECT_FALSE(torch::allclose(conv3x3_matmul(x, c3->weight * 2), by_conv, 1e-3, 1e-3));
+}
+
 TEST(Classify, ShiftImagesMovesEachImageByItsOwnDraw) {
     // One lit pixel per image at (5, 7) of a 12x12 image: after the shift it sits at (5+dy, 7+dx)
     // with |dy|, |dx| <= 2, the rest stays 0, and the draws (replayed from the same seed) say where.
