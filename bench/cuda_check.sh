@@ -36,6 +36,7 @@ SYSROOT=${K2K_SYSTEM_ROOT:-/}          # target of the fallback install (tests p
 BUILD=${K2K_BUILD_DIR:-$REPO/build-cuda}
 BUDGET=${K2K_CHECK_BUDGET:-450}
 ARCH=x86_64-linux-gnu
+CPATH_BEFORE=${CPATH:-}
 JOBS=$(nproc 2>/dev/null || echo 4)
 START=$(date +%s)
 K2K=$BUILD/k2k
@@ -202,6 +203,9 @@ use_private_deps() {
     export PKG_CONFIG_LIBDIR="$DEPS/usr/lib/$ARCH/pkgconfig:$DEPS/usr/share/pkgconfig"
     unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
     export LD_LIBRARY_PATH="$DEPS/runtime-lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    # Debian's multiarch headers (jconfig.h of libjpeg-turbo, openssl/configuration.h) sit in
+    # include/<arch>, which the compiler searches only under /usr; their .pc files do not name it.
+    export CPATH="$DEPS/usr/include/$ARCH${CPATH_BEFORE:+:$CPATH_BEFORE}"
     export FONTCONFIG_FILE="$DEPS/fonts.conf"
     PKG_CONFIG_BIN=$(command -v pkg-config || echo "$DEPS/usr/bin/pkgconf")
     DEPS_PREFIX_PATH="$DEPS/usr"
@@ -230,6 +234,7 @@ step_deps_system() {
 
 use_system_deps() {
     unset PKG_CONFIG_LIBDIR PKG_CONFIG_PATH
+    if [ -n "$CPATH_BEFORE" ]; then export CPATH=$CPATH_BEFORE; else unset CPATH; fi
     DEPS_PREFIX_PATH=""
     PKG_CONFIG_BIN=$(command -v pkg-config || echo /usr/bin/pkg-config)
 }

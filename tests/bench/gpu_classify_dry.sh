@@ -2,11 +2,16 @@
 # bench/gpu_classify.sh on the CPU with an already built k2k (K2K_BIN: no build) and a tiny recipe
 # over the real Kuzushiji-MNIST files: the probe, the epoch count from the clock, the run, both
 # evaluations and the summary. Then a missing data folder: a non-zero exit and a failed probe.
-# Usage: gpu_classify_dry.sh K2K_BINARY SHARED_DATA   (exit 77, "Skipped", without the data)
+# Usage: gpu_classify_dry.sh K2K_BINARY SHARED_DATA   (exit 77, "Skipped", without the data; a
+# failure instead when K2K_REQUIRE_DATA=1)
 set -uo pipefail
 K2K_BINARY=$1 SHARED=$2
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 if [ ! -f "$SHARED/kmnist/kmnist-train-labels.npz" ]; then
+    if [ "${K2K_REQUIRE_DATA:-}" = 1 ]; then
+        echo "FAIL: no $SHARED/kmnist (the official Kuzushiji-MNIST .npz files), and K2K_REQUIRE_DATA=1 says it must be there"
+        exit 1
+    fi
     echo "SKIP: no $SHARED/kmnist (the official Kuzushiji-MNIST .npz files)"; exit 77
 fi
 TMP=$(mktemp -d)
