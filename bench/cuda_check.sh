@@ -74,6 +74,11 @@ record() {  # record NAME STATE SECONDS
     printf '[cuda_check] %-12s %-8s %7s s\n' "$1" "$2" "$3"
 }
 
+step_table() {  # one line per recorded step: name, state, seconds
+    local i
+    for i in "${!S_NAME[@]}"; do printf '%-12s %-8s %7s s\n' "${S_NAME[$i]}" "${S_STATE[$i]}" "${S_SECS[$i]}"; done
+}
+
 skip() {  # skip NAME WHY
     record "$1" SKIPPED 0.0
     echo "[cuda_check]   ($1 skipped: $2)"
@@ -431,8 +436,7 @@ main() {
 
     {
         echo "k2k CUDA check, $(date -u), total $(($(date +%s) - START)) s, deps mode: $MODE"
-        local i
-        for i in "${!S_NAME[@]}"; do printf '%-12s %-8s %7s s\n' "${S_NAME[$i]}" "${S_STATE[$i]}" "${S_SECS[$i]}"; done
+        step_table
     } >"$OUT/summary.txt"
     echo "[cuda_check] ===== summary ====="
     cat "$OUT/summary.txt"

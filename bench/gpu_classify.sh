@@ -8,7 +8,7 @@
 #
 #   device run: bash bench/gpu_classify.sh          carry: [".gpu_deps", ".gpu_kmnist"]
 #
-# Make both carried folders here first: `bash bench/make_gpu_carry.sh` (.gpu_deps, ~30 MiB, and
+# Make both carried folders here first: `bash bench/make_gpu_carry.sh` (.gpu_deps, ~37 MiB, and
 # .gpu_kmnist, the four official Kuzushiji-MNIST .npz files, 21 MiB).
 #
 # Environment (defaults in brackets):
@@ -48,6 +48,13 @@ say() { echo "[gpu_classify] $*"; }
 # The value of `  key:` in the classify section of the base config (the configs keep one key a line).
 base_value() { awk -v k="  $1:" 'index($0, k) == 1 { sub(/#.*/, ""); print $2; exit }' "$BASE_CFG"; }
 
+# min(N, the base config's train_limit when it sets one): the training images a run can read.
+within_train_limit() {
+    local limit
+    limit=$(base_value train_limit)
+    if [ -n "$limit" ] && ((limit > 0 && limit < $1)); then echo "$limit"; else echo "$1"; fi
+}
+
 # derive_config OUT_FILE RUN_DIR EPOCHS [TRAIN_LIMIT]: the base recipe with these values; the probe
 # also logs every 10 steps. Keys the base lacks are added under `classify:`.
 derive_config() {
@@ -84,10 +91,8 @@ PY
 
 step_probe() {
     rm -rf "$WORK/probe"
-    local val batch limit base_limit
-    val=$(base_value val_size) batch=$(base_value batch_size) base_limit=$(base_value train_limit)
-    limit=$((val + PROBE_STEPS * batch))
-    if [ -n "$base_limit" ] && ((base_limit > 0 && base_limit < limit)); then limit=$base_limit; fi
+    local limit
+    limit=$(within_train_limit $(($(base_value val_size) + PROBE_STEPS * $(base_value batch_size))))
     derive_config "$PROBE_CFG" "$WORK/probe" 1 "$limit"
     tmo 240 "$K2K" classify train --config "$PROBE_CFG" --device "$CLS_DEVICE"
     cat "$WORK/probe/classify/metrics.csv"
@@ -143,10 +148,8 @@ main_classify() {
     if ((BUILT)); then
         run_step probe "$OUT/probe.log" 30 step_probe
         if ((LAST_RC == 0)) && step_s=$(probe_step_seconds) && train_images=$(count_train_images); then
-            local val batch base_limit usable
-            val=$(base_value val_size) batch=$(base_value batch_size) base_limit=$(base_value train_limit)
-            usable=$train_images
-            if [ -n "$base_limit" ] && ((base_limit > 0 && base_limit < usable)); then usable=$base_limit; fi
+            local val batch usable
+            val=$(base_value val_size) batch=$(base_value batch_size) usable=$(within_train_limit "$train_images")
             steps_per_epoch=$(((usable - val + batch - 1) / batch))
             # An epoch: its steps, a validation pass (forward only, about a third of a step per
             # batch) and a checkpoint; 10 % margin.
@@ -189,8 +192,7 @@ main_classify() {
             [ -f "$OUT/classify_$split.json" ] &&
                 echo "$split: mean per-class accuracy $(json_number "$OUT/classify_$split.json" mean_class_accuracy) %, accuracy $(json_number "$OUT/classify_$split.json" accuracy) %"
         done
-        local i
-        for i in "${!S_NAME[@]}"; do printf '%-12s %-8s %7s s\n' "${S_NAME[$i]}" "${S_STATE[$i]}" "${S_SECS[$i]}"; done
+        step_table
     } >"$OUT/summary.txt"
     echo "[gpu_classify] ===== summary ====="
     cat "$OUT/summary.txt"
